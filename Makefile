@@ -1,0 +1,36 @@
+# `make run` and `make test` set up everything they need on a machine with only Python 3.11.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CONFIG ?= development.ini
+# Pyramid 2.1 imports pkg_resources; keep that one deprecation notice off the console.
+export PYTHONWARNINGS := ignore:pkg_resources is deprecated as an API
+
+.PHONY: install migrate run test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Pyramid 2.1 imports pkg_resources, which setuptools 81+ deprecates with a warning;
+# pinning setuptools keeps the suite runnable with warnings as errors.
+$(STAMP): setup.py $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip 'setuptools<81' wheel
+	$(BIN)/python -m pip install --quiet -e '.[testing]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	mkdir -p var
+	$(BIN)/alembic -c $(CONFIG) upgrade heads
+
+run: migrate
+	$(BIN)/livepreso-scim $(CONFIG) demo
+	$(BIN)/pserve $(CONFIG)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var *.egg-info .pytest_cache

@@ -1,0 +1,93 @@
+"""The reference HQ's side of the host contract (``livepreso_scim_addon.host``)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from ..host import LICENSES, HostConflict, HostInstance, HostUserProfile
+from .models import HqSession, HqUser, Instance, LicenseSeats, UserLicense
+
+
+def _instance(row: Instance | None) -> HostInstance | None:
+    return None if row is None else HostInstance(id=row.id, slug=row.slug, name=row.name)
+
+
+class ReferenceHost:
+    def __init__(self, settings=None):
+        self.settings = settings or {}
+
+    def find_instance(self, db, slug):
+        return _instance(db.scalar(select(Instance).where(Instance.slug == slug)))
+
+    def get_instance(self, db, instance_id):
+        return _instance(db.get(Instance, instance_id))
+
+    def list_instances(self, db):
+        return [_instance(row) for row in db.scalars(select(Instance).order_by(Instance.slug))]
+
+    def create_instance(self, db, slug, name):
+        if db.scalar(select(Instance.id).where(Instance.slug == slug)) is not None:
+            raise HostConflict(f"instance {slug!r} already exists")
+        row = Instance(slug=slug, name=name)
+        db.add(row)
+        db.flush()
+        # A new instance starts with no paid seats; support sells them with `seats set`.
+        for license in LICENSES:
+            db.add(LicenseSeats(instance_id=row.id, license=license, seats=0))
+        db.flush()
+        return _instance(row)
+
+    def provision_user(self, db, instance_id, host_user_id, profile: HostUserProfile):
+        login_ci = profile.login.lower()
+        holder = db.scalar(
+            select(HqUser).where(HqUser.instance_id == instance_id, HqUser.login_ci == login_ci)
+        )
+        if host_user_id is None:
+            if holder is not None and holder.scim_managed:
+                raise HostConflict(f"HQ user {profile.login!r} is already provisioned")
+            user = holder or HqUser(instance_id=instance_id)
+        else:
+            user = db.get(HqUser, host_user_id)
+            if holder is not None and holder.id != host_user_id:
+                raise HostConflict(f"HQ login {profile.login!r} belongs to another user")
+        user.login = profile.login
+        user.login_ci = login_ci
+        user.email = profile.email
+        user.given_name = profile.given_name
+        user.family_name = profile.family_name
+        user.display_name = profile.display_name
+        user.active = profile.active
+        user.scim_managed = True
+        db.add(user)
+        db.flush()
+        return user.id
+
+    def release_user(self, db, instance_id, host_user_id):
+        user = db.get(HqUser, host_user_id)
+        if user is not None:
+            user.active = False
+            user.scim_managed = False
+        self.end_sessions(db, instance_id, host_user_id)
+
+    def end_sessions(self, db, instance_id, host_user_id):
+        db.execute(delete(HqSession).where(HqSession.user_id == host_user_id))
+
+    def license_seats(self, db, instance_id, license):
+        row = db.get(LicenseSeats, (instance_id, license))
+        return 0 if row is None else row.seats
+
+    def set_license_seats(self, db, instance_id, license, seats):
+        row = db.get(LicenseSeats, (instance_id, license))
+        if row is None:
+            db.add(LicenseSeats(instance_id=instance_id, license=license, seats=seats))
+        else:
+            row.seats = seats
+
+    def license_granted(self, db, instance_id, host_user_id, license):
+        if db.get(UserLicense, (host_user_id, license)) is None:
+            db.add(UserLicense(user_id=host_user_id, license=license))
+
+    def license_revoked(self, db, instance_id, host_user_id, license):
+        db.execute(
+            delete(UserLicense).where(UserLicense.user_id == host_user_id, UserLicense.license == license)
+        )

@@ -1,0 +1,76 @@
+"""The reference HQ's tables: a small stand-in for LivePreso HQ's own models."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ..models.meta import NAMING_CONVENTION
+from ..models.scim import utcnow
+
+
+class HqBase(DeclarativeBase):
+    """Separate metadata: a real HQ drops these tables, the add-on's stay."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Instance(HqBase):
+    __tablename__ = "hq_instances"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LicenseSeats(HqBase):
+    """Seats an instance has paid for, per license type; ``seats`` NULL is unlimited."""
+
+    __tablename__ = "hq_license_seats"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("hq_instances.id", ondelete="CASCADE"), primary_key=True)
+    license: Mapped[str] = mapped_column(String(16), primary_key=True)
+    seats: Mapped[int | None] = mapped_column(Integer)
+
+
+class HqUser(HqBase):
+    __tablename__ = "hq_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("hq_instances.id", ondelete="CASCADE"))
+    login: Mapped[str] = mapped_column(String(255))
+    login_ci: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(255))
+    given_name: Mapped[str | None] = mapped_column(String(255))
+    family_name: Mapped[str | None] = mapped_column(String(255))
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_manager: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    scim_managed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (Index("uq_hq_users_instance_login", "instance_id", "login_ci", unique=True),)
+
+
+class UserLicense(HqBase):
+    """Licenses HQ has granted; the add-on's license hook writes these."""
+
+    __tablename__ = "hq_user_licenses"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("hq_users.id", ondelete="CASCADE"), primary_key=True)
+    license: Mapped[str] = mapped_column(String(16), primary_key=True)
+    granted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class HqSession(HqBase):
+    """A signed-in browser. Server-side, so deactivation can end it at once."""
+
+    __tablename__ = "hq_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("hq_users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

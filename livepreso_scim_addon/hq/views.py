@@ -1,0 +1,105 @@
+"""The reference HQ's pages: sign in, and a list of the instance's users."""
+
+from __future__ import annotations
+
+from pyramid.authorization import Allow, Everyone
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.security import forget, remember
+from pyramid.view import forbidden_view_config, view_config
+from sqlalchemy import func, select
+
+from .models import HqUser, Instance, UserLicense
+from .security import verify_password
+
+PAGE_SIZE = 50
+
+
+class HqInstanceContext:
+    """``/hq/{instance}/...``: managers manage, signed-in users of the instance view."""
+
+    def __init__(self, request):
+        slug = request.matchdict["instance"]
+        self.instance = request.dbsession.scalar(select(Instance).where(Instance.slug == slug))
+        if self.instance is None:
+            raise HTTPNotFound()
+        self.__acl__ = [
+            (Allow, f"hq-manager:{self.instance.id}", ("hq:view", "hq:manage")),
+            (Allow, f"hq-instance:{self.instance.id}", "hq:view"),
+            (Allow, Everyone, "hq:login"),
+        ]
+
+
+def includeme(config):
+    config.add_route("hq.login", "/hq/{instance}/login", factory=HqInstanceContext)
+    config.add_route("hq.logout", "/hq/{instance}/logout", factory=HqInstanceContext)
+    config.add_route("hq.home", "/hq/{instance}/", factory=HqInstanceContext)
+    config.add_route("hq.users", "/hq/{instance}/users", factory=HqInstanceContext)
+    config.scan(".views")
+
+
+@view_config(route_name="hq.login", request_method="GET", renderer="templates/login.jinja2", permission="hq:login")
+def login_form(context, request):
+    return {"instance": context.instance, "error": None, "login": ""}
+
+
+@view_config(route_name="hq.login", request_method="POST", renderer="templates/login.jinja2", permission="hq:login")
+def login(context, request):
+    login_name = request.POST.get("login", "").strip()
+    user = request.dbsession.scalar(
+        select(HqUser).where(HqUser.instance_id == context.instance.id, HqUser.login_ci == login_name.lower())
+    )
+    password_ok = verify_password(user.password_hash if user else None, request.POST.get("password", ""))
+    if user is None or not password_ok:
+        request.response.status_code = 401
+        return {"instance": context.instance, "error": "Wrong email or password.", "login": login_name}
+    if not user.active:
+        request.response.status_code = 403
+        return {"instance": context.instance, "error": "This account has been deactivated.", "login": login_name}
+    headers = remember(request, user.id)
+    return HTTPSeeOther(request.route_url("hq.home", instance=context.instance.slug), headers=headers)
+
+
+@view_config(route_name="hq.logout", request_method="POST", permission="hq:login")
+def logout(context, request):
+    headers = forget(request)
+    return HTTPSeeOther(request.route_url("hq.login", instance=context.instance.slug), headers=headers)
+
+
+@view_config(route_name="hq.home", renderer="templates/home.jinja2", permission="hq:view")
+def home(context, request):
+    return {"instance": context.instance, "identity": request.identity}
+
+
+@view_config(route_name="hq.users", renderer="templates/users.jinja2", permission="hq:manage")
+def user_list(context, request):
+    """One page of the instance's users, with their licenses: what SCIM did, as HQ sees it."""
+    try:
+        page = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        page = 1
+    db = request.dbsession
+    where = HqUser.instance_id == context.instance.id
+    total = db.scalar(select(func.count()).select_from(HqUser).where(where))
+    rows = list(db.scalars(select(HqUser).where(where).order_by(HqUser.login_ci).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+    licenses: dict[int, list[str]] = {}
+    if rows:
+        for user_id, license in db.execute(
+            select(UserLicense.user_id, UserLicense.license).where(UserLicense.user_id.in_([r.id for r in rows]))
+        ):
+            licenses.setdefault(user_id, []).append(license)
+    return {
+        "instance": context.instance,
+        "identity": request.identity,
+        "users": rows,
+        "licenses": licenses,
+        "page": page,
+        "pages": max(1, -(-total // PAGE_SIZE)),
+        "total": total,
+    }
+
+
+@forbidden_view_config(path_info=r"^/hq/")
+def hq_forbidden(exc, request):
+    if request.identity is None and request.matchdict and "instance" in request.matchdict:
+        return HTTPSeeOther(request.route_url("hq.login", instance=request.matchdict["instance"]))
+    return HTTPForbidden()

@@ -1,0 +1,95 @@
+"""Database wiring: one engine, one transaction-bound session per request (pyramid_tm)."""
+
+import os
+
+from sqlalchemy import engine_from_config, event
+from sqlalchemy.orm import sessionmaker
+import zope.sqlalchemy
+
+from .meta import Base  # noqa: F401
+from . import scim  # noqa: F401  (register the tables on Base.metadata)
+
+
+def database_url(settings) -> str:
+    """``sqlalchemy.url``, or the environment variable ``scim.database_url_env`` names.
+
+    production.ini names a variable so that no password sits in an ini file.
+    """
+    variable = settings.get("scim.database_url_env")
+    if variable:
+        url = os.environ.get(variable)
+        if not url:
+            raise RuntimeError(f"set the environment variable {variable} to the database URL")
+        return url
+    return settings["sqlalchemy.url"]
+
+
+def get_engine(settings, prefix="sqlalchemy."):
+    settings = {**settings, f"{prefix}url": database_url(settings)}
+    engine = engine_from_config(settings, prefix)
+    if engine.dialect.name == "sqlite":
+        _tune_sqlite(engine, busy_timeout_ms=int(settings.get("scim.sqlite_busy_timeout_ms", 30000)))
+    return engine
+
+
+def _tune_sqlite(engine, busy_timeout_ms):
+    """Make the embedded database behave under Okta's parallel requests.
+
+    WAL lets readers run beside one writer; every transaction starts with
+    BEGIN IMMEDIATE so that two writers queue on the busy timeout instead of one
+    failing with 'database is locked' when it upgrades a read lock (the SQLAlchemy
+    documentation's pysqlite recipe). LIKE is made case-sensitive so that caseExact
+    filters mean the same on SQLite as on PostgreSQL.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # let the "begin" event below emit BEGIN
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA case_sensitive_like=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def get_session_factory(engine):
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def get_tm_session(session_factory, transaction_manager, request=None):
+    """A session joined to ``transaction_manager``: it commits or aborts with it."""
+    dbsession = session_factory(info={"request": request})
+    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    return dbsession
+
+
+def includeme(config):
+    """Add ``request.dbsession``, unless the host already provides one.
+
+    A host HQ that has its own session (and so its own engine) sets
+    ``scim.dbsession_provided = true`` and the add-on uses the host's.
+    """
+    settings = config.get_settings()
+    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    config.include("pyramid_tm")
+    if settings.get("scim.dbsession_provided", "false").lower() in ("true", "1", "yes"):
+        return
+    engine = settings.get("scim.engine") or get_engine(settings)
+    session_factory = get_session_factory(engine)
+    config.registry["dbsession_factory"] = session_factory
+    config.registry["db_engine"] = engine
+
+    def dbsession(request):
+        # pyramid_tm puts request.tm in place; tests may hand in their own session.
+        session = request.environ.get("app.dbsession")
+        if session is None:
+            session = get_tm_session(session_factory, request.tm, request=request)
+        return session
+
+    config.add_request_method(dbsession, reify=True)

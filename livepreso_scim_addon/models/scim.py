@@ -1,0 +1,130 @@
+"""Tables the add-on owns: the per-instance switch, tokens and the SCIM view of users.
+
+Host tables (instances, HQ users) are reached only through ``host.py``: the add-on
+keeps host ids as plain integers, with no foreign key into a schema it does not own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .meta import Base
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC: SQLite keeps no time zone, so both backends store UTC without one."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class ScimInstance(Base):
+    """Support's per-instance switch: no row, or ``enabled`` false, and SCIM is absent."""
+
+    __tablename__ = "scim_instances"
+
+    instance_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_request_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class ScimToken(Base):
+    """A bearer token: its public id travels in the token, its secret only as a hash."""
+
+    __tablename__ = "scim_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(Integer, index=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class ScimUser(Base):
+    """The SCIM representation of one HQ user of one instance (RFC 7643 §4.1, §4.3)."""
+
+    __tablename__ = "scim_users"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    instance_id: Mapped[int] = mapped_column(Integer)
+    host_user_id: Mapped[int] = mapped_column(Integer)
+    user_name: Mapped[str] = mapped_column(String(255))
+    # userName is caseExact false: the lower-cased copy carries the per-instance
+    # uniqueness constraint and the index behind Okta's existence check.
+    user_name_ci: Mapped[str] = mapped_column(String(255))
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    nick_name: Mapped[str | None] = mapped_column(String(255))
+    title: Mapped[str | None] = mapped_column(String(255))
+    user_type: Mapped[str | None] = mapped_column(String(255))
+    preferred_language: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(64))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    name_formatted: Mapped[str | None] = mapped_column(String(512))
+    name_family: Mapped[str | None] = mapped_column(String(255))
+    name_given: Mapped[str | None] = mapped_column(String(255))
+    name_middle: Mapped[str | None] = mapped_column(String(255))
+    name_prefix: Mapped[str | None] = mapped_column(String(64))
+    name_suffix: Mapped[str | None] = mapped_column(String(64))
+    employee_number: Mapped[str | None] = mapped_column(String(255))
+    cost_center: Mapped[str | None] = mapped_column(String(255))
+    organization: Mapped[str | None] = mapped_column(String(255))
+    division: Mapped[str | None] = mapped_column(String(255))
+    department: Mapped[str | None] = mapped_column(String(255))
+    manager_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    values: Mapped[list[ScimUserValue]] = relationship(
+        back_populates="user",
+        cascade="all, delete-orphan",
+        order_by="ScimUserValue.position",
+        lazy="selectin",
+        passive_deletes=True,
+    )
+
+    __table_args__ = (
+        Index("uq_scim_users_instance_user_name", "instance_id", "user_name_ci", unique=True),
+        Index("ix_scim_users_instance_pk", "instance_id", "pk"),
+        Index("ix_scim_users_instance_external_id", "instance_id", "external_id"),
+        Index("ix_scim_users_instance_host_user", "instance_id", "host_user_id"),
+    )
+
+
+class ScimUserValue(Base):
+    """One value of a multi-valued complex attribute: emails, phoneNumbers, addresses.
+
+    Rows rather than JSON so that ``emails[type eq "work" and value co "@x"]``
+    compiles to an EXISTS over indexed columns on SQLite and PostgreSQL alike.
+    """
+
+    __tablename__ = "scim_user_values"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_pk: Mapped[int] = mapped_column(ForeignKey("scim_users.pk", ondelete="CASCADE"))
+    attribute: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    value: Mapped[str | None] = mapped_column(String(512))
+    display: Mapped[str | None] = mapped_column(String(512))
+    type: Mapped[str | None] = mapped_column(String(64))
+    primary: Mapped[bool | None] = mapped_column(Boolean)
+    formatted: Mapped[str | None] = mapped_column(Text)
+    street_address: Mapped[str | None] = mapped_column(String(512))
+    locality: Mapped[str | None] = mapped_column(String(255))
+    region: Mapped[str | None] = mapped_column(String(255))
+    postal_code: Mapped[str | None] = mapped_column(String(64))
+    country: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[ScimUser] = relationship(back_populates="values")
+
+    __table_args__ = (
+        Index("ix_scim_user_values_user", "user_pk", "attribute"),
+        Index("ix_scim_user_values_lower_value", "attribute", func.lower(value)),
+    )

@@ -1,0 +1,504 @@
+"""The SCIM schemas this add-on stores (RFC 7643 §4, §8.7.1), as data.
+
+One definition serves three purposes: the discovery documents (``/Schemas``), input
+validation (a colander schema built from it) and the attribute metadata the filter
+compiler and PATCH engine need (case-exactness, multi-valuedness, mutability).
+Only attributes that are really stored are declared: a SCIM client that writes every
+published attribute reads every one of them back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import colander
+
+from .errors import invalid_syntax, invalid_value
+
+CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One attribute definition (RFC 7643 §7)."""
+
+    name: str
+    type: str = "string"
+    multi_valued: bool = False
+    required: bool = False
+    case_exact: bool = False
+    mutability: str = "readWrite"
+    returned: str = "default"
+    uniqueness: str = "none"
+    description: str = ""
+    sub_attributes: tuple[Attribute, ...] = ()
+    canonical_values: tuple[str, ...] = ()
+    reference_types: tuple[str, ...] = ()
+
+    def sub(self, name: str) -> Attribute | None:
+        """The sub-attribute called ``name``; attribute names are case-insensitive."""
+        wanted = name.lower()
+        for attribute in self.sub_attributes:
+            if attribute.name.lower() == wanted:
+                return attribute
+        return None
+
+    @property
+    def read_only(self) -> bool:
+        return self.mutability == "readOnly"
+
+    def to_document(self) -> dict:
+        doc = {
+            "name": self.name,
+            "type": self.type,
+            "multiValued": self.multi_valued,
+            "description": self.description,
+            "required": self.required,
+            "mutability": self.mutability,
+            "returned": self.returned,
+        }
+        if self.type in ("string", "reference", "binary"):
+            doc["caseExact"] = self.case_exact
+        if self.type != "complex":
+            doc["uniqueness"] = self.uniqueness
+        if self.canonical_values:
+            doc["canonicalValues"] = list(self.canonical_values)
+        if self.reference_types:
+            doc["referenceTypes"] = list(self.reference_types)
+        if self.sub_attributes:
+            doc["subAttributes"] = [a.to_document() for a in self.sub_attributes]
+        return doc
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A schema (RFC 7643 §7): an id and its top-level attributes."""
+
+    id: str
+    name: str
+    description: str
+    attributes: tuple[Attribute, ...]
+
+    def attribute(self, name: str) -> Attribute | None:
+        wanted = name.lower()
+        for attribute in self.attributes:
+            if attribute.name.lower() == wanted:
+                return attribute
+        return None
+
+    def to_document(self, location: str) -> dict:
+        return {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "attributes": [a.to_document() for a in self.attributes],
+            "meta": {"resourceType": "Schema", "location": location},
+        }
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """A resource type (RFC 7643 §6): a core schema plus optional extensions."""
+
+    id: str
+    endpoint: str
+    description: str
+    schema: Schema
+    extensions: tuple[Schema, ...] = field(default=())
+
+    @property
+    def schema_ids(self) -> tuple[str, ...]:
+        return (self.schema.id, *(e.id for e in self.extensions))
+
+    def extension(self, urn: str) -> Schema | None:
+        wanted = urn.lower()
+        for extension in self.extensions:
+            if extension.id.lower() == wanted:
+                return extension
+        return None
+
+    def schema_for(self, urn: str | None) -> Schema | None:
+        """The core schema (no URN or its own) or the extension named by ``urn``."""
+        if urn is None or urn.lower() == self.schema.id.lower():
+            return self.schema
+        return self.extension(urn)
+
+    def split_urn(self, path: str) -> tuple[Schema | None, str]:
+        """Split ``urn:...:User:name.givenName`` into its schema and the rest.
+
+        Attribute names never contain ``:``, so the URN is everything up to the
+        last colon when it names a schema of this resource type (RFC 7644 §3.10).
+        """
+        if ":" not in path:
+            return self.schema, path
+        urn, _, rest = path.rpartition(":")
+        schema = self.schema_for(urn)
+        if schema is None and self.schema_for(path) is not None:
+            return self.schema_for(path), ""
+        return schema, rest
+
+    def to_document(self, location: str) -> dict:
+        return {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+            "id": self.id,
+            "name": self.id,
+            "endpoint": self.endpoint,
+            "description": self.description,
+            "schema": self.schema.id,
+            "schemaExtensions": [{"schema": e.id, "required": False} for e in self.extensions],
+            "meta": {"resourceType": "ResourceType", "location": location},
+        }
+
+
+def _s(name, description, **kw) -> Attribute:
+    return Attribute(name=name, description=description, **kw)
+
+
+_TYPE = ("work", "home", "other")
+
+_EMAIL = _s(
+    "emails",
+    "Email addresses for the user.",
+    type="complex",
+    multi_valued=True,
+    sub_attributes=(
+        _s("value", "Email address for the user."),
+        _s("display", "A human-readable name, primarily used for display purposes."),
+        _s("type", "A label indicating the attribute's function.", canonical_values=_TYPE),
+        _s("primary", "Indicates the primary email address.", type="boolean"),
+    ),
+)
+_PHONE = _s(
+    "phoneNumbers",
+    "Phone numbers for the user.",
+    type="complex",
+    multi_valued=True,
+    sub_attributes=(
+        _s("value", "Phone number of the user."),
+        _s("display", "A human-readable name, primarily used for display purposes."),
+        _s(
+            "type",
+            "A label indicating the attribute's function.",
+            canonical_values=("work", "home", "mobile", "fax", "pager", "other"),
+        ),
+        _s("primary", "Indicates the primary phone number.", type="boolean"),
+    ),
+)
+_ADDRESS = _s(
+    "addresses",
+    "A physical mailing address for this user.",
+    type="complex",
+    multi_valued=True,
+    sub_attributes=(
+        _s("formatted", "The full mailing address, formatted for display."),
+        _s("streetAddress", "The full street address component."),
+        _s("locality", "The city or locality component."),
+        _s("region", "The state or region component."),
+        _s("postalCode", "The zip code or postal code component."),
+        _s("country", "The country name component."),
+        _s("type", "A label indicating the attribute's function.", canonical_values=_TYPE),
+        _s("primary", "Indicates the primary mailing address.", type="boolean"),
+    ),
+)
+
+ID = _s(
+    "id",
+    "Unique identifier for the SCIM resource, assigned by the service provider.",
+    case_exact=True,
+    mutability="readOnly",
+    returned="always",
+    uniqueness="server",
+)
+EXTERNAL_ID = _s(
+    "externalId", "Identifier of the resource in the provisioning client.", case_exact=True
+)
+
+USER_SCHEMA = Schema(
+    id=CORE_USER,
+    name="User",
+    description="User Account",
+    attributes=(
+        ID,
+        EXTERNAL_ID,
+        _s(
+            "userName",
+            "Unique identifier for the User, used to sign in.",
+            required=True,
+            uniqueness="server",
+        ),
+        _s(
+            "name",
+            "The components of the user's real name.",
+            type="complex",
+            sub_attributes=(
+                _s("formatted", "The full name, formatted for display."),
+                _s("familyName", "The family name of the User."),
+                _s("givenName", "The given name of the User."),
+                _s("middleName", "The middle name(s) of the User."),
+                _s("honorificPrefix", "The honorific prefix(es) of the User."),
+                _s("honorificSuffix", "The honorific suffix(es) of the User."),
+            ),
+        ),
+        _s("displayName", "The name of the User, suitable for display to end-users."),
+        _s("nickName", "The casual way to address the user."),
+        _s("title", "The user's title, such as 'Vice President'."),
+        _s("userType", "The relationship between the organization and the user."),
+        _s("preferredLanguage", "The User's preferred written or spoken language."),
+        _s("locale", "The User's default location for localization."),
+        _s("timezone", "The User's time zone in the IANA Time Zone database format."),
+        _s("active", "The User's administrative status.", type="boolean"),
+        _s(
+            "password",
+            "Accepted on write for compatibility; never stored nor returned.",
+            mutability="writeOnly",
+            returned="never",
+        ),
+        _EMAIL,
+        _PHONE,
+        _ADDRESS,
+        _s(
+            "groups",
+            "The groups the user belongs to, computed by the service provider.",
+            type="complex",
+            multi_valued=True,
+            mutability="readOnly",
+            sub_attributes=(
+                _s("value", "The identifier of the Group.", mutability="readOnly"),
+                _s(
+                    "$ref",
+                    "The URI of the Group.",
+                    type="reference",
+                    mutability="readOnly",
+                    reference_types=("Group",),
+                ),
+                _s("display", "The displayName of the Group.", mutability="readOnly"),
+                _s(
+                    "type",
+                    "How the user is a member: 'direct'.",
+                    mutability="readOnly",
+                    canonical_values=("direct", "indirect"),
+                ),
+            ),
+        ),
+    ),
+)
+
+ENTERPRISE_USER_SCHEMA = Schema(
+    id=ENTERPRISE_USER,
+    name="EnterpriseUser",
+    description="Enterprise User",
+    attributes=(
+        _s("employeeNumber", "Numeric or alphanumeric identifier assigned to a person."),
+        _s("costCenter", "Identifies the name of a cost center."),
+        _s("organization", "Identifies the name of an organization."),
+        _s("division", "Identifies the name of a division."),
+        _s("department", "Identifies the name of a department."),
+        _s(
+            "manager",
+            "The User's manager.",
+            type="complex",
+            sub_attributes=(
+                _s("value", "The id of the SCIM resource representing the User's manager."),
+            ),
+        ),
+    ),
+)
+
+USER = ResourceType(
+    id="User",
+    endpoint="/Users",
+    description="User Account",
+    schema=USER_SCHEMA,
+    extensions=(ENTERPRISE_USER_SCHEMA,),
+)
+
+#: Attributes every resource has; RFC 7643 §3.1 defines them outside any schema.
+META_ATTRIBUTE = _s(
+    "meta",
+    "Resource metadata.",
+    type="complex",
+    mutability="readOnly",
+    sub_attributes=(
+        _s("resourceType", "The name of the resource type.", case_exact=True, mutability="readOnly"),
+        _s("created", "When the resource was added.", type="dateTime", mutability="readOnly"),
+        _s("lastModified", "When the resource was last updated.", type="dateTime", mutability="readOnly"),
+        _s("location", "The URI of the resource.", type="reference", case_exact=True, mutability="readOnly"),
+        _s("version", "The version (ETag) of the resource.", case_exact=True, mutability="readOnly"),
+    ),
+)
+
+RESOURCE_TYPES: tuple[ResourceType, ...] = (USER,)
+SCHEMAS: tuple[Schema, ...] = (USER_SCHEMA, ENTERPRISE_USER_SCHEMA)
+
+
+def common_attribute(name: str) -> Attribute | None:
+    """``id``, ``externalId`` and ``meta``: the attributes of every resource."""
+    for attribute in (ID, EXTERNAL_ID, META_ATTRIBUTE):
+        if attribute.name.lower() == name.lower():
+            return attribute
+    return None
+
+
+# --- input: canonical names, readOnly dropped, types checked with colander ----------
+
+
+def _colander_type(attribute: Attribute):
+    if attribute.type == "boolean":
+        # Entra ID sends booleans as the strings "True" and "False".
+        return colander.Boolean(false_choices=("false", "0"), true_choices=("true", "1"))
+    if attribute.type == "integer":
+        return colander.Integer()
+    if attribute.type == "dateTime":
+        return colander.DateTime()
+    return _StrictString()
+
+
+class _StrictString(colander.String):
+    """A string, and nothing else: ``12`` for a name is an error, not ``"12"``."""
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null:
+            return colander.null
+        if not isinstance(cstruct, str):
+            raise colander.Invalid(node, f"{node.name} must be a string")
+        return cstruct
+
+
+def _node(attribute: Attribute) -> colander.SchemaNode:
+    if attribute.type == "complex":
+        node = colander.SchemaNode(colander.Mapping(unknown="ignore"), name=attribute.name, missing=colander.drop)
+        for sub in attribute.sub_attributes:
+            if not sub.read_only:
+                node.add(_node(sub))
+    else:
+        node = colander.SchemaNode(_colander_type(attribute), name=attribute.name, missing=colander.drop)
+    if attribute.multi_valued:
+        node.missing = colander.required
+        return colander.SchemaNode(
+            colander.Sequence(accept_scalar=True), node, name=attribute.name, missing=colander.drop
+        )
+    return node
+
+
+def _mapping(attributes) -> colander.SchemaNode:
+    mapping = colander.SchemaNode(colander.Mapping(unknown="ignore"))
+    for attribute in attributes:
+        if not attribute.read_only:
+            mapping.add(_node(attribute))
+    return mapping
+
+
+def _canonical(attributes, data: dict) -> dict:
+    """Rename keys to their canonical case and drop nulls (RFC 7643 §2.5: null is unassigned)."""
+    by_lower = {a.name.lower(): a for a in attributes}
+    out = {}
+    for key, value in data.items():
+        attribute = by_lower.get(key.lower()) if isinstance(key, str) else None
+        if attribute is None or value is None:
+            continue
+        if attribute.type == "complex":
+            if attribute.multi_valued:
+                items = value if isinstance(value, list) else [value]
+                value = [
+                    _canonical(attribute.sub_attributes, v) if isinstance(v, dict) else v
+                    for v in items
+                    if v is not None
+                ]
+            elif isinstance(value, dict):
+                value = _canonical(attribute.sub_attributes, value)
+        out[attribute.name] = value
+    return out
+
+
+def _without_empty(value):
+    """Drop empty strings, lists and objects: SCIM treats them as unassigned."""
+    if isinstance(value, dict):
+        cleaned = {k: _without_empty(v) for k, v in value.items()}
+        return {k: v for k, v in cleaned.items() if v not in ("", [], {}, None)}
+    if isinstance(value, list):
+        cleaned = [_without_empty(v) for v in value]
+        return [v for v in cleaned if v not in ("", [], {}, None)]
+    return value
+
+
+_VALIDATORS: dict[str, colander.SchemaNode] = {}
+
+
+def _validator(schema: Schema) -> colander.SchemaNode:
+    if schema.id not in _VALIDATORS:
+        _VALIDATORS[schema.id] = _mapping(schema.attributes)
+    return _VALIDATORS[schema.id]
+
+
+def _deserialize(schema: Schema, data: dict) -> dict:
+    try:
+        return _validator(schema).deserialize(_canonical(schema.attributes, data))
+    except colander.Invalid as exc:
+        messages = "; ".join(f"{k}: {v}" for k, v in exc.asdict().items())
+        raise invalid_value(f"Invalid attribute value: {messages}") from None
+
+
+def deserialize_resource(resource_type: ResourceType, body) -> dict:
+    """Validate a POST or PUT body into a canonical resource dict (RFC 7644 §3.3, §3.5.1).
+
+    Attribute names match case-insensitively; readOnly attributes (``id``, ``meta``,
+    ``groups``) and unknown attributes and schemas are ignored, as Okta and Entra ID
+    send some of each. Extension attributes stay under their schema URN key.
+    """
+    if not isinstance(body, dict):
+        raise invalid_syntax("The request body must be a JSON object.")
+    core = {}
+    extensions: dict[str, dict] = {}
+    for key, value in body.items():
+        if not isinstance(key, str):
+            continue
+        extension = resource_type.extension(key)
+        if extension is not None:
+            if value is not None and not isinstance(value, dict):
+                raise invalid_value(f"{extension.id} must be an object.")
+            extensions[extension.id] = value or {}
+        elif ":" in key:
+            # A URN-prefixed attribute name ("urn:...:User:userName") or an unknown
+            # schema: the former is a core or extension attribute, the latter ignored.
+            schema, name = resource_type.split_urn(key)
+            if schema is resource_type.schema:
+                core[name] = value
+            elif schema is not None:
+                extensions.setdefault(schema.id, {})[name] = value
+        else:
+            core[key] = value
+    resource = _without_empty(_deserialize(resource_type.schema, core))
+    for urn, data in extensions.items():
+        values = _without_empty(_deserialize(resource_type.extension(urn), data))
+        if values:
+            resource[urn] = values
+    for attribute in resource_type.schema.attributes:
+        if attribute.required and attribute.name not in resource:
+            raise invalid_value(f"Attribute '{attribute.name}' is required.")
+    resource.pop("password", None)  # accepted for Okta's sake, never kept
+    _one_primary(resource_type.schema, resource)
+    return resource
+
+
+def _one_primary(schema: Schema, resource: dict) -> None:
+    """At most one value of a multi-valued attribute may be primary (RFC 7643 §2.4)."""
+    for attribute in schema.attributes:
+        values = resource.get(attribute.name)
+        if attribute.multi_valued and attribute.sub("primary") and isinstance(values, list):
+            primaries = [v for v in values if v.get("primary")]
+            if len(primaries) > 1:
+                raise invalid_value(f"Only one of '{attribute.name}' may be primary.")
+
+
+def format_datetime(value: dt.datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``, as SCIM's dateTime requires (RFC 7643 §2.3.5)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

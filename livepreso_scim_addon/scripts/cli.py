@@ -1,0 +1,223 @@
+"""``livepreso-scim CONFIG_URI COMMAND ...``: support's switch, tokens and seats.
+
+Bootstrapped from an ini file like Pyramid's own scripts; each command runs in one
+transaction. Errors are one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from pyramid.paster import bootstrap, setup_logging
+
+from ..host import LICENSES, HostConflict
+from ..services import instances, tokens
+
+
+class CommandError(Exception):
+    """A problem with what support asked for: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise CommandError(message)
+
+
+def _instance(env, slug):
+    instance = env["registry"]["scim.host"].find_instance(env["request"].dbsession, slug)
+    if instance is None:
+        raise CommandError(f"unknown instance {slug!r}")
+    return instance
+
+
+def instance_create(env, args, out):
+    host = env["registry"]["scim.host"]
+    try:
+        instance = host.create_instance(env["request"].dbsession, args.slug, args.name)
+    except HostConflict as exc:
+        raise CommandError(str(exc)) from None
+    instances.set_enabled(env["request"].dbsession, instance.id, False)
+    print(f"created instance {instance.slug} (id {instance.id}); SCIM is disabled until 'instance enable'", file=out)
+
+
+def instance_enable(env, args, out):
+    instance = _instance(env, args.slug)
+    instances.set_enabled(env["request"].dbsession, instance.id, True)
+    print(f"SCIM enabled for {instance.slug}", file=out)
+
+
+def instance_disable(env, args, out):
+    instance = _instance(env, args.slug)
+    instances.set_enabled(env["request"].dbsession, instance.id, False)
+    print(f"SCIM disabled for {instance.slug}; its data is kept", file=out)
+
+
+def instance_list(env, args, out):
+    db = env["request"].dbsession
+    for instance in env["registry"]["scim.host"].list_instances(db):
+        state = "enabled" if instances.is_enabled(db, instance.id) else "disabled"
+        print(f"{instance.slug}\t{state}\t{instance.name}", file=out)
+
+
+def token_create(env, args, out):
+    instance = _instance(env, args.slug)
+    row, token = tokens.create_token(env["request"].dbsession, instance.id, args.label or "")
+    print(f"token {row.id} for {instance.slug}; it is shown once, store it now:", file=out)
+    print(token, file=out)
+
+
+def token_list(env, args, out):
+    instance = _instance(env, args.slug)
+    print("id\tlabel\tcreated\tlast used", file=out)
+    for row in tokens.list_tokens(env["request"].dbsession, instance.id):
+        last_used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "never"
+        print(f"{row.id}\t{row.label}\t{row.created_at.isoformat(timespec='seconds')}\t{last_used}", file=out)
+
+
+def token_revoke(env, args, out):
+    instance = _instance(env, args.slug)
+    if not tokens.revoke_token(env["request"].dbsession, instance.id, args.token_id):
+        raise CommandError(f"instance {instance.slug} has no live token {args.token_id!r}")
+    print(f"revoked token {args.token_id}", file=out)
+
+
+def _seat_count(text):
+    if text == "unlimited":
+        return None
+    try:
+        count = int(text)
+    except ValueError:
+        raise CommandError(f"seats must be a whole number or 'unlimited', not {text!r}") from None
+    if count < 0:
+        raise CommandError("seats cannot be negative")
+    return count
+
+
+def seats_set(env, args, out):
+    instance = _instance(env, args.slug)
+    seats = _seat_count(args.count)
+    env["registry"]["scim.host"].set_license_seats(env["request"].dbsession, instance.id, args.license, seats)
+    shown = "unlimited" if seats is None else seats
+    print(f"{instance.slug}: {args.license} ({LICENSES[args.license]}) seats = {shown}", file=out)
+
+
+def manager_create(env, args, out):
+    """An HQ manager with a password, for the reference HQ's sign-in."""
+    from ..hq.models import HqUser
+    from ..hq.security import hash_password
+
+    instance = _instance(env, args.slug)
+    password = _read_password(args.password_file)
+    db = env["request"].dbsession
+    user = db.query(HqUser).filter_by(instance_id=instance.id, login_ci=args.email.lower()).one_or_none()
+    if user is None:
+        user = HqUser(instance_id=instance.id, login=args.email, login_ci=args.email.lower(), email=args.email)
+        db.add(user)
+    user.is_manager = True
+    user.password_hash = hash_password(password)
+    db.flush()
+    print(f"manager {user.login} of {instance.slug} can sign in at /hq/{instance.slug}/login", file=out)
+
+
+def _read_password(path):
+    """From a file, or stdin, or a prompt: never from the command line."""
+    if path == "-" or (path is None and not sys.stdin.isatty()):
+        password = sys.stdin.readline().rstrip("\n")
+    elif path is not None:
+        with open(path, encoding="utf-8") as handle:
+            password = handle.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+    if len(password) < 8:
+        raise CommandError("the password must have at least 8 characters")
+    return password
+
+
+def demo(env, args, out):
+    """Make sure the demo instance exists and is enabled; print a base URL and a new token."""
+    host = env["registry"]["scim.host"]
+    db = env["request"].dbsession
+    instance = host.find_instance(db, args.slug) or host.create_instance(db, args.slug, "Demo")
+    instances.set_enabled(db, instance.id, True)
+    row, token = tokens.create_token(db, instance.id, "make run")
+    prefix = env["registry"]["scim.settings"].route_prefix
+    print(f"SCIM base URL: {args.base_url.rstrip('/')}{prefix}/{instance.slug}", file=out)
+    print(f"Token {row.id} (shown once):", file=out)
+    print(token, file=out)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="livepreso-scim", description="Support's controls for the LivePreso SCIM add-on.")
+    parser.add_argument("config_uri", help="the ini file, e.g. production.ini")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    instance = commands.add_parser("instance").add_subparsers(dest="action", required=True, parser_class=_Parser)
+    create = instance.add_parser("create")
+    create.add_argument("slug")
+    create.add_argument("--name", required=True)
+    create.set_defaults(run=instance_create)
+    for action, run in (("enable", instance_enable), ("disable", instance_disable)):
+        sub = instance.add_parser(action)
+        sub.add_argument("slug")
+        sub.set_defaults(run=run)
+    instance.add_parser("list").set_defaults(run=instance_list)
+
+    token = commands.add_parser("token").add_subparsers(dest="action", required=True, parser_class=_Parser)
+    create = token.add_parser("create")
+    create.add_argument("slug")
+    create.add_argument("--label", default="")
+    create.set_defaults(run=token_create)
+    listing = token.add_parser("list")
+    listing.add_argument("slug")
+    listing.set_defaults(run=token_list)
+    revoke = token.add_parser("revoke")
+    revoke.add_argument("slug")
+    revoke.add_argument("token_id")
+    revoke.set_defaults(run=token_revoke)
+
+    seats = commands.add_parser("seats").add_subparsers(dest="action", required=True, parser_class=_Parser)
+    seat_set = seats.add_parser("set")
+    seat_set.add_argument("slug")
+    seat_set.add_argument("license", choices=sorted(LICENSES))
+    seat_set.add_argument("count", help="a whole number or 'unlimited'")
+    seat_set.set_defaults(run=seats_set)
+
+    manager = commands.add_parser("manager").add_subparsers(dest="action", required=True, parser_class=_Parser)
+    manager_new = manager.add_parser("create")
+    manager_new.add_argument("slug")
+    manager_new.add_argument("email")
+    manager_new.add_argument("--password-file", help="read the password from this file ('-' for stdin)")
+    manager_new.set_defaults(run=manager_create)
+
+    demo_cmd = commands.add_parser("demo", help="set up the demo instance for 'make run'")
+    demo_cmd.add_argument("--slug", default="demo")
+    demo_cmd.add_argument("--base-url", default="http://127.0.0.1:6543")
+    demo_cmd.set_defaults(run=demo)
+    return parser
+
+
+def run(argv, out=None) -> int:
+    """Run one command; returns the exit status."""
+    out = out or sys.stdout
+    try:
+        args = build_parser().parse_args(argv)
+        if not os.path.isfile(args.config_uri.partition("#")[0]):
+            raise CommandError(f"no such config file: {args.config_uri}")
+        setup_logging(args.config_uri)
+        env = bootstrap(args.config_uri)
+        try:
+            with env["request"].tm:
+                args.run(env, args, out)
+        finally:
+            env["closer"]()
+    except CommandError as exc:
+        print(f"livepreso-scim: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def main(argv=None):
+    sys.exit(run(sys.argv[1:] if argv is None else argv))

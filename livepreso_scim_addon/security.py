@@ -1,0 +1,114 @@
+"""Pyramid 2 security: bearer tokens for SCIM, chained with the host's own policy.
+
+An add-on cannot impose a security policy on the app that includes it (the including
+configuration wins a conflict), so the add-on ships :class:`ScimTokenPolicy` and the
+small :class:`CompositeSecurityPolicy`; the host installs the composite with its own
+policy beside the token policy, as ``livepreso_scim_addon.hq.main`` shows. A policy
+in the composite offers ``identity(request)`` and ``principals(request)``; the ACL of
+the context decides with the union of every policy's principals.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from pyramid.authorization import ACLHelper, Authenticated, Everyone
+
+
+class Permission(enum.StrEnum):
+    READ = "scim:read"
+    WRITE = "scim:write"
+
+
+def instance_principal(instance_id: int) -> str:
+    return f"scim-instance:{instance_id}"
+
+
+@dataclass(frozen=True)
+class TokenIdentity:
+    """A SCIM client authenticated by one token of one instance."""
+
+    token_id: str
+    instance_id: int
+
+    def principals(self) -> list[str]:
+        return [instance_principal(self.instance_id), f"scim-token:{self.token_id}"]
+
+
+class ScimTokenPolicy:
+    """Authenticates ``Authorization: Bearer <token>`` (RFC 6750) against stored hashes."""
+
+    def identity(self, request) -> TokenIdentity | None:
+        # Resolved once per request: the ACL check and the views both ask.
+        if "scim.identity" not in request.environ:
+            from .services import tokens
+
+            token = bearer_token(request)
+            identity = None if token is None else tokens.authenticate(request.dbsession, token)
+            request.environ["scim.identity"] = identity
+        return request.environ["scim.identity"]
+
+    def principals(self, request) -> list[str]:
+        identity = self.identity(request)
+        return identity.principals() if identity else []
+
+    def authenticated_userid(self, request):
+        identity = self.identity(request)
+        return identity.token_id if identity else None
+
+    def permits(self, request, context, permission):
+        return ACLHelper().permits(context, [Everyone, *self.principals(request)], permission)
+
+    def remember(self, request, userid, **kw):
+        return []
+
+    def forget(self, request, **kw):
+        return []
+
+
+def bearer_token(request) -> str | None:
+    """The token of an ``Authorization: Bearer`` header; the scheme is case-insensitive."""
+    header = request.headers.get("Authorization")
+    if not header:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
+
+
+class CompositeSecurityPolicy:
+    """The first policy that knows the request's identity wins; ACLs see every principal."""
+
+    def __init__(self, *policies):
+        self.policies = policies
+
+    def identity(self, request):
+        for policy in self.policies:
+            identity = policy.identity(request)
+            if identity is not None:
+                return identity
+        return None
+
+    def authenticated_userid(self, request):
+        for policy in self.policies:
+            userid = policy.authenticated_userid(request)
+            if userid is not None:
+                return userid
+        return None
+
+    def permits(self, request, context, permission):
+        principals = [Everyone]
+        for policy in self.policies:
+            principals.extend(policy.principals(request))
+        if len(principals) > 1:
+            principals.append(Authenticated)
+        return ACLHelper().permits(context, principals, permission)
+
+    def remember(self, request, userid, **kw):
+        return [h for policy in self.policies for h in policy.remember(request, userid, **kw)]
+
+    def forget(self, request, **kw):
+        return [h for policy in self.policies for h in policy.forget(request, **kw)]

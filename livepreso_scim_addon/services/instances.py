@@ -1,0 +1,30 @@
+"""Support's per-instance switch over the host's instances."""
+
+from __future__ import annotations
+
+from ..host import Host, HostInstance
+from ..models.scim import ScimInstance
+
+
+def find_enabled(db, host: Host, slug: str) -> HostInstance | None:
+    """The instance behind ``slug`` when SCIM is switched on for it, else None."""
+    instance = host.find_instance(db, slug)
+    if instance is None:
+        return None
+    switch = db.get(ScimInstance, instance.id)
+    return instance if switch is not None and switch.enabled else None
+
+
+def is_enabled(db, instance_id: int) -> bool:
+    switch = db.get(ScimInstance, instance_id)
+    return bool(switch and switch.enabled)
+
+
+def set_enabled(db, instance_id: int, enabled: bool) -> None:
+    """Switch SCIM on or off; data is kept either way, so switching back restores it."""
+    switch = db.get(ScimInstance, instance_id)
+    if switch is None:
+        switch = ScimInstance(instance_id=instance_id, enabled=enabled)
+        db.add(switch)
+    switch.enabled = enabled
+    db.flush()

@@ -1,0 +1,79 @@
+"""SCIM bearer tokens: issued once, stored as a hash, compared in constant time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import select
+
+from ..models.scim import ScimToken, utcnow
+from ..security import TokenIdentity
+
+PREFIX = "lpscim_"
+_ID_HEX = 16
+#: How stale ``last_used_at`` may get before a request writes it again: a fresh
+#: write on every read would turn each GET into a write transaction.
+LAST_USED_GRANULARITY = dt.timedelta(minutes=1)
+
+
+def _hash(token: str) -> str:
+    # The secret has 256 bits of entropy, so a fast hash is enough; no salt is
+    # needed because no two tokens share a secret.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(db, instance_id: int, label: str = "") -> tuple[ScimToken, str]:
+    """Issue a token; the clear text is returned once and never stored."""
+    token_id = secrets.token_hex(_ID_HEX // 2)
+    token = f"{PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
+    row = ScimToken(id=token_id, instance_id=instance_id, label=label, secret_hash=_hash(token))
+    db.add(row)
+    db.flush()
+    return row, token
+
+
+def list_tokens(db, instance_id: int) -> list[ScimToken]:
+    return list(
+        db.scalars(
+            select(ScimToken)
+            .where(ScimToken.instance_id == instance_id, ScimToken.revoked_at.is_(None))
+            .order_by(ScimToken.created_at, ScimToken.id)
+        )
+    )
+
+
+def revoke_token(db, instance_id: int, token_id: str) -> bool:
+    """Revoke at once; False when the instance has no such live token."""
+    row = db.get(ScimToken, token_id)
+    if row is None or row.instance_id != instance_id or row.revoked_at is not None:
+        return False
+    row.revoked_at = utcnow()
+    return True
+
+
+def _token_id(token: str) -> str | None:
+    if not token.startswith(PREFIX) or len(token) < len(PREFIX) + _ID_HEX + 2:
+        return None
+    token_id = token[len(PREFIX) : len(PREFIX) + _ID_HEX]
+    if token[len(PREFIX) + _ID_HEX] != "_":
+        return None
+    return token_id
+
+
+def authenticate(db, token: str) -> TokenIdentity | None:
+    """The identity a live token stands for, or None (RFC 6750 invalid_token)."""
+    token_id = _token_id(token)
+    if token_id is None:
+        return None
+    row = db.get(ScimToken, token_id)
+    offered = _hash(token)
+    stored = row.secret_hash if row is not None else "0" * len(offered)
+    if not hmac.compare_digest(stored, offered) or row is None or row.revoked_at is not None:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
+        row.last_used_at = now
+    return TokenIdentity(token_id=row.id, instance_id=row.instance_id)

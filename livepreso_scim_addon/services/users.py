@@ -1,0 +1,223 @@
+"""Provisioning users: SCIM resources in, HQ users kept in step through the host."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..host import Host, HostConflict, HostUserProfile
+from ..models.filtering import user_filter, user_sort_key
+from ..models.scim import ScimUser, ScimUserValue, utcnow
+from ..models.user_map import MULTI_COLUMNS, SCALAR_COLUMNS
+from ..scim.errors import uniqueness
+from ..scim.patch import apply_patch
+from ..scim.schemas import CORE_USER, ENTERPRISE_USER, USER, deserialize_resource, format_datetime
+
+__all__ = ["USER"]
+
+
+def get_user(db, instance_id: int, user_id: str) -> ScimUser | None:
+    """The instance's user with this SCIM id; another instance's id is simply unknown."""
+    return db.scalar(select(ScimUser).where(ScimUser.id == user_id, ScimUser.instance_id == instance_id))
+
+
+def etag(user: ScimUser) -> str:
+    return f'W/"{user.version}"'
+
+
+def to_resource(user: ScimUser, location: str) -> dict:
+    """The full SCIM representation of a user (RFC 7643 §4.1)."""
+    resource: dict = {"schemas": [CORE_USER], "id": user.id}
+    for (urn, attr, sub), column in SCALAR_COLUMNS.items():
+        value = getattr(user, column)
+        if value is None:
+            continue
+        target = resource.setdefault(urn, {}) if urn else resource
+        if sub is None:
+            target[attr] = value
+        else:
+            target.setdefault(attr, {})[sub] = value
+    if ENTERPRISE_USER in resource:
+        resource["schemas"].append(ENTERPRISE_USER)
+    for row in user.values:
+        columns = MULTI_COLUMNS[row.attribute]
+        element = {sub: getattr(row, column) for sub, column in columns.items()}
+        resource.setdefault(row.attribute, []).append({k: v for k, v in element.items() if v is not None})
+    resource["meta"] = {
+        "resourceType": "User",
+        "created": format_datetime(user.created_at),
+        "lastModified": format_datetime(user.updated_at),
+        "location": location,
+        "version": etag(user),
+    }
+    return resource
+
+
+def _columns_from(resource: dict) -> dict:
+    values = {}
+    for (urn, attr, sub), column in SCALAR_COLUMNS.items():
+        source = resource.get(urn, {}) if urn else resource
+        value = source.get(attr)
+        if sub is not None:
+            value = value.get(sub) if isinstance(value, dict) else None
+        values[column] = value
+    values["active"] = values["active"] is not False  # absent means active (RFC 7643 §4.1.1)
+    return values
+
+
+def _value_rows(resource: dict) -> list[tuple]:
+    """The multi-valued attributes as comparable tuples, in order."""
+    rows = []
+    for attribute, columns in MULTI_COLUMNS.items():
+        for position, element in enumerate(resource.get(attribute, [])):
+            rows.append((attribute, position, tuple((col, element.get(sub)) for sub, col in columns.items())))
+    return rows
+
+
+def _current_value_rows(user: ScimUser) -> list[tuple]:
+    return [
+        (
+            row.attribute,
+            position,
+            tuple((col, getattr(row, col)) for col in MULTI_COLUMNS[row.attribute].values()),
+        )
+        for position, row in enumerate(user.values)
+    ]
+
+
+def _host_profile(resource: dict, active: bool) -> HostUserProfile:
+    emails = resource.get("emails", [])
+    primary = next((e for e in emails if e.get("primary")), emails[0] if emails else {})
+    name = resource.get("name", {})
+    return HostUserProfile(
+        login=resource["userName"],
+        email=primary.get("value"),
+        given_name=name.get("givenName"),
+        family_name=name.get("familyName"),
+        display_name=resource.get("displayName"),
+        active=active,
+    )
+
+
+def _check_unique(db, instance_id: int, user_name: str, user_pk: int | None) -> None:
+    query = select(ScimUser.pk).where(
+        ScimUser.instance_id == instance_id, ScimUser.user_name_ci == user_name.lower()
+    )
+    if user_pk is not None:
+        query = query.where(ScimUser.pk != user_pk)
+    if db.scalar(query.limit(1)) is not None:
+        raise uniqueness(f"A user with userName '{user_name}' already exists.")
+
+
+def _flush(db, user_name: str) -> None:
+    # A parallel request may have taken the userName between our check and the
+    # insert; the unique index catches that, and the client gets the same 409.
+    try:
+        db.flush()
+    except IntegrityError:
+        raise uniqueness(f"A user with userName '{user_name}' already exists.") from None
+
+
+def create_user(db, host: Host, instance_id: int, body) -> ScimUser:
+    """POST /Users (RFC 7644 §3.3)."""
+    resource = deserialize_resource(USER, body)
+    _check_unique(db, instance_id, resource["userName"], None)
+    columns = _columns_from(resource)
+    try:
+        host_user_id = host.provision_user(db, instance_id, None, _host_profile(resource, columns["active"]))
+    except HostConflict as exc:
+        raise uniqueness(str(exc)) from None
+    now = utcnow()
+    user = ScimUser(
+        id=str(uuid.uuid4()),
+        instance_id=instance_id,
+        host_user_id=host_user_id,
+        user_name_ci=columns["user_name"].lower(),
+        created_at=now,
+        updated_at=now,
+        version=1,
+        **columns,
+    )
+    user.values = [_value_row(row) for row in _value_rows(resource)]
+    db.add(user)
+    _flush(db, user.user_name)
+    return user
+
+
+def _value_row(row: tuple) -> ScimUserValue:
+    attribute, position, columns = row
+    return ScimUserValue(attribute=attribute, position=position, **dict(columns))
+
+
+def replace_user(db, host: Host, user: ScimUser, body) -> ScimUser:
+    """PUT /Users/{id} (RFC 7644 §3.5.1): the body replaces every writable attribute."""
+    return _store(db, host, user, deserialize_resource(USER, body))
+
+
+def patch_user(db, host: Host, user: ScimUser, body) -> ScimUser:
+    """PATCH /Users/{id} (RFC 7644 §3.5.2), applied whole or not at all."""
+    current = to_resource(user, location="")
+    patched = apply_patch(USER, current, body)
+    return _store(db, host, user, deserialize_resource(USER, patched))
+
+
+def _store(db, host: Host, user: ScimUser, resource: dict) -> ScimUser:
+    columns = _columns_from(resource)
+    value_rows = _value_rows(resource)
+    changed_columns = {k: v for k, v in columns.items() if getattr(user, k) != v}
+    values_changed = value_rows != _current_value_rows(user)
+    if not changed_columns and not values_changed:
+        return user  # nothing to do: the version (and ETag) stays
+    if "user_name" in changed_columns:
+        _check_unique(db, user.instance_id, columns["user_name"], user.pk)
+        user.user_name_ci = columns["user_name"].lower()
+    was_active = user.active
+    for column, value in changed_columns.items():
+        setattr(user, column, value)
+    if values_changed:
+        user.values = [_value_row(row) for row in value_rows]
+    user.updated_at = utcnow()
+    user.version += 1
+    try:
+        host.provision_user(db, user.instance_id, user.host_user_id, _host_profile(resource, user.active))
+    except HostConflict as exc:
+        raise uniqueness(str(exc)) from None
+    if was_active and not user.active:
+        host.end_sessions(db, user.instance_id, user.host_user_id)
+    _flush(db, user.user_name)
+    return user
+
+
+def delete_user(db, host: Host, user: ScimUser) -> None:
+    """DELETE /Users/{id} (RFC 7644 §3.6): the SCIM resource goes, the HQ person stays, inactive."""
+    host.release_user(db, user.instance_id, user.host_user_id)
+    db.delete(user)
+    db.flush()
+
+
+def search_users(
+    db,
+    instance_id: int,
+    filter_node=None,
+    sort_by: str | None = None,
+    descending: bool = False,
+    start_index: int = 1,
+    count: int = 100,
+) -> tuple[int, list[ScimUser]]:
+    """One COUNT and one SELECT of the page (RFC 7644 §3.4.2)."""
+    where = [ScimUser.instance_id == instance_id]
+    if filter_node is not None:
+        where.append(user_filter(filter_node))
+    total = db.scalar(select(func.count()).select_from(ScimUser).where(*where))
+    if count <= 0 or start_index > total:
+        return total, []
+    order = []
+    if sort_by:
+        key = user_sort_key(sort_by)
+        if key is not None:
+            order.append(key.desc() if descending else key.asc())
+    order.append(ScimUser.pk.desc() if descending and order else ScimUser.pk)
+    query = select(ScimUser).where(*where).order_by(*order).offset(start_index - 1).limit(count)
+    return total, list(db.scalars(query))

@@ -1,0 +1,32 @@
+"""The add-on's settings, parsed once with defaults (``scim.*`` in the ini file)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ScimSettings:
+    route_prefix: str = "/scim/v2"
+    #: The most resources one page returns, whatever ``count`` asks (RFC 7644 §3.4.2.4).
+    max_page_size: int = 200
+    #: A page's size when the client names none.
+    default_page_size: int = 100
+    #: Request bodies above this get 413 (RFC 7644 §3.12).
+    max_body_bytes: int = 1024 * 1024
+
+
+def _int(settings, key, default):
+    value = settings.get(key)
+    return default if value in (None, "") else int(value)
+
+
+def load_settings(settings: dict) -> ScimSettings:
+    prefix = "/" + settings.get("scim.route_prefix", ScimSettings.route_prefix).strip("/")
+    max_page = _int(settings, "scim.max_page_size", ScimSettings.max_page_size)
+    return ScimSettings(
+        route_prefix=prefix,
+        max_page_size=max_page,
+        default_page_size=min(_int(settings, "scim.default_page_size", ScimSettings.default_page_size), max_page),
+        max_body_bytes=_int(settings, "scim.max_body_bytes", ScimSettings.max_body_bytes),
+    )

@@ -1,0 +1,1 @@
+"""Views: thin adapters between Pyramid requests and the services."""

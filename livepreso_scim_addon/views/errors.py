@@ -1,0 +1,99 @@
+"""Every error under the SCIM prefix becomes an RFC 7644 §3.12 error body.
+
+Registered in ``includeme`` with a path predicate for the SCIM prefix, so the host's
+own error pages stay as they are.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pyramid.exceptions import PredicateMismatch
+from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
+
+from ..resources import InstanceScope, ScimRoot
+from ..scim.errors import ScimError
+from ..security import Permission, bearer_token
+from .base import scim_response
+
+log = logging.getLogger(__name__)
+
+
+def _respond(request, error: ScimError, headers: dict | None = None):
+    request.response = request.response.__class__()  # drop headers a failed view set (ETag ...)
+    return scim_response(request, error.status, error.body(), headers)
+
+
+def scim_error_view(exc, request):
+    return _respond(request, exc)
+
+
+def _instance_scope(context):
+    while context is not None and not isinstance(context, InstanceScope):
+        context = getattr(context, "__parent__", None)
+    return context
+
+
+def _unauthorized(request):
+    """401 with a Bearer challenge (RFC 6750 §3)."""
+    if bearer_token(request) is None:
+        detail = "Authentication required: send 'Authorization: Bearer <token>' with a token from the HQ SCIM page."
+        challenge = 'Bearer realm="SCIM"'
+    else:
+        detail = "The bearer token is invalid, revoked, or not for this instance."
+        challenge = 'Bearer realm="SCIM", error="invalid_token"'
+    return _respond(request, ScimError(401, None, detail), {"WWW-Authenticate": challenge})
+
+
+def forbidden_view(exc, request):
+    # A token of another instance is no credential here at all: 401, as for a bad token.
+    return _unauthorized(request)
+
+
+def not_found_view(exc, request):
+    context = request.context if hasattr(request, "context") else None
+    scope = _instance_scope(context)
+    if scope is not None and not request.has_permission(Permission.READ, scope):
+        # Inside an enabled instance, say nothing about what exists until the client
+        # has authenticated.
+        return _unauthorized(request)
+    if isinstance(context, ScimRoot) or context is None or scope is None:
+        detail = "No SCIM service at this address."
+    elif request.view_name:
+        detail = f"Resource '{request.view_name}' not found."
+    else:
+        detail = "Not found."
+    return _respond(request, ScimError(404, None, detail))
+
+
+def method_not_allowed_view(exc, request):
+    context = getattr(request, "context", None)
+    scope = _instance_scope(context)
+    if scope is not None and not request.has_permission(Permission.READ, scope):
+        return _unauthorized(request)
+    return _respond(request, ScimError(405, None, f"{request.method} is not supported on this endpoint."))
+
+
+def http_exception_view(exc, request):
+    return _respond(request, ScimError(exc.code, None, exc.explanation or exc.title))
+
+
+def unexpected_error_view(exc, request):
+    log.exception("Unexpected error in a SCIM request to %s", request.path)
+    return _respond(request, ScimError(500, None, "An unexpected error occurred; it has been logged."))
+
+
+def add_scim_exception_views(config, route_prefix: str) -> None:
+    """Register the views above for everything under ``route_prefix`` only."""
+    import re
+
+    path = rf"^{re.escape(route_prefix)}(/|$)"
+    for view, exception in (
+        (scim_error_view, ScimError),
+        (forbidden_view, HTTPForbidden),
+        (method_not_allowed_view, PredicateMismatch),
+        (not_found_view, HTTPNotFound),
+        (http_exception_view, HTTPException),
+        (unexpected_error_view, Exception),
+    ):
+        config.add_exception_view(view, context=exception, path_info=path)

@@ -1,0 +1,53 @@
+from setuptools import find_packages, setup
+
+with open("README.md", encoding="utf-8") as readme:
+    long_description = readme.read()
+
+requires = [
+    "pyramid>=2.0,<3",
+    "pyramid_tm>=2.5",
+    "zope.sqlalchemy>=3.0",
+    "transaction>=4.0",
+    "SQLAlchemy>=2.0,<3",
+    "colander>=2.0",
+    "python-jose[cryptography]>=3.5",
+    "alembic>=1.13",
+    "waitress>=3.0",
+    "plaster_pastedeploy>=1.0",
+    # Templates for the reference HQ pages (see README, Dependencies).
+    "pyramid_jinja2>=2.10",
+    # Password hashing for the reference HQ's manager login (see README, Dependencies).
+    "argon2-cffi>=23.1",
+]
+
+extras = {
+    "postgres": ["psycopg[binary]>=3.1"],
+    "testing": [
+        "WebTest>=3.0",
+        "pytest>=8.0",
+        "psycopg[binary]>=3.1",
+    ],
+}
+
+setup(
+    name="livepreso_scim_addon",
+    version="0.1.0",
+    description="SCIM 2.0 provisioning (Okta, Entra ID) for LivePreso HQ, as a Pyramid add-on",
+    long_description=long_description,
+    long_description_content_type="text/markdown",
+    classifiers=[
+        "Programming Language :: Python :: 3.11",
+        "Framework :: Pyramid",
+        "Topic :: Internet :: WWW/HTTP :: WSGI :: Application",
+    ],
+    python_requires=">=3.11",
+    packages=find_packages(exclude=["tests", "tests.*"]),
+    include_package_data=True,
+    zip_safe=False,
+    install_requires=requires,
+    extras_require=extras,
+    entry_points={
+        "paste.app_factory": ["main = livepreso_scim_addon.hq:main"],
+        "console_scripts": ["livepreso-scim = livepreso_scim_addon.scripts.cli:main"],
+    },
+)
