@@ -70,7 +70,9 @@ def database_url(request, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app(database_url):
-    return main({}, **{"sqlalchemy.url": database_url, "scim.sqlite_busy_timeout_ms": "10000"})
+    app = main({}, **{"sqlalchemy.url": database_url, "scim.sqlite_busy_timeout_ms": "10000"})
+    yield app
+    app.registry["db_engine"].dispose()
 
 
 @pytest.fixture
@@ -127,8 +129,8 @@ class Tenant:
 
 def make_tenant(app, slug: str, enabled: bool = True) -> Tenant:
     registry = app.registry
-    with transaction.manager as manager:
-        db = get_tm_session(registry["dbsession_factory"], manager)
+    with transaction.manager:
+        db = get_tm_session(registry["dbsession_factory"], transaction.manager)
         instance = registry["scim.host"].create_instance(db, slug, slug.title())
         instances.set_enabled(db, instance.id, enabled)
         _, token = tokens.create_token(db, instance.id, "test")
@@ -156,7 +158,7 @@ class ScimClient:
         return path if path.startswith("/") else f"{self.tenant.base}/{path}"
 
     def _headers(self, headers):
-        return {**self.tenant.headers, **(headers or {})}
+        return {"Host": "hq.example.com", **self.tenant.headers, **(headers or {})}
 
     def get(self, path, status=200, headers=None, **kw):
         return self.testapp.get(self._url(path), status=status, headers=self._headers(headers), **kw)

@@ -35,10 +35,11 @@ def get_engine(settings, prefix="sqlalchemy."):
 def _tune_sqlite(engine, busy_timeout_ms):
     """Make the embedded database behave under Okta's parallel requests.
 
-    WAL lets readers run beside one writer; every transaction starts with
-    BEGIN IMMEDIATE so that two writers queue on the busy timeout instead of one
-    failing with 'database is locked' when it upgrades a read lock (the SQLAlchemy
-    documentation's pysqlite recipe). LIKE is made case-sensitive so that caseExact
+    WAL lets readers run beside one writer. A transaction that will write starts
+    with BEGIN IMMEDIATE (see ``begin_writing``) so that two writers queue on the
+    busy timeout instead of one failing with 'database is locked' when it upgrades
+    a read lock (after the SQLAlchemy documentation's pysqlite recipe); reads
+    begin DEFERRED and never wait. LIKE is made case-sensitive so that caseExact
     filters mean the same on SQLite as on PostgreSQL.
     """
 
@@ -55,7 +56,20 @@ def _tune_sqlite(engine, busy_timeout_ms):
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        immediate = connection.get_execution_options().get(_WRITE_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+_WRITE_OPTION = "scim_will_write"
+
+
+def begin_writing(dbsession) -> None:
+    """Start the session's transaction as one that will write.
+
+    On SQLite this takes the write lock up front (BEGIN IMMEDIATE); elsewhere it is
+    an ordinary BEGIN. Call it before the first statement of a writing request.
+    """
+    dbsession.connection(execution_options={_WRITE_OPTION: True})
 
 
 def get_session_factory(engine):
@@ -90,6 +104,8 @@ def includeme(config):
         session = request.environ.get("app.dbsession")
         if session is None:
             session = get_tm_session(session_factory, request.tm, request=request)
+            if request.method not in ("GET", "HEAD", "OPTIONS"):
+                begin_writing(session)
         return session
 
     config.add_request_method(dbsession, reify=True)

@@ -217,7 +217,8 @@ def search_users(
     if sort_by:
         key = user_sort_key(sort_by)
         if key is not None:
-            order.append(key.desc() if descending else key.asc())
+            # Absent values sort last ascending, first descending, on every backend.
+            order.append(key.desc().nulls_first() if descending else key.asc().nulls_last())
     order.append(ScimUser.pk.desc() if descending and order else ScimUser.pk)
     query = select(ScimUser).where(*where).order_by(*order).offset(start_index - 1).limit(count)
     return total, list(db.scalars(query))
