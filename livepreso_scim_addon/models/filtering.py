@@ -39,11 +39,24 @@ def _compile(node) -> ColumnElement[bool]:
     if isinstance(node, scim_filter.ValuePath):
         top, _, _ = scim_filter.resolve(USER, node.path)
         return _exists_value(top, _compile_value_filter(node.filter, top))
+    if isinstance(node, scim_filter.Present):
+        top, sub, schema = scim_filter.resolve(USER, node.path)
+        if top.type == "complex" and sub is None:
+            return _complex_present(node, top, schema)
     top, sub, schema = scim_filter.resolve_filter_attribute(USER, node.path)
     if top.multi_valued:
         column = getattr(ScimUserValue, _multi_column(top, sub))
         return _exists_value(top, _leaf(node, column, sub))
     return _leaf(node, *_scalar(top, sub, schema))
+
+
+def _complex_present(node, top: Attribute, schema) -> ColumnElement[bool]:
+    """``emails pr``: any value at all; ``name pr``: any of its sub-attributes."""
+    if top.multi_valued:
+        return _exists_value(top, true())
+    if top.name == "meta":
+        return true()
+    return or_(*(_leaf(node, *_scalar(top, sub, schema)) for sub in top.sub_attributes))
 
 
 def _compile_value_filter(node, top: Attribute) -> ColumnElement[bool]:

@@ -1,0 +1,108 @@
+"""The ``livepreso-scim`` console script: support's switch, tokens and seats."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from livepreso_scim_addon.host import LICENSES
+from livepreso_scim_addon.hq.models import LicenseSeats
+from livepreso_scim_addon.scripts.cli import run
+
+
+@pytest.fixture
+def ini(tmp_path, database_url, app):
+    path = tmp_path / "test.ini"
+    path.write_text(
+        "[app:main]\nuse = egg:livepreso_scim_addon\n"
+        f"sqlalchemy.url = {database_url}\n"
+        "[loggers]\nkeys = root\n[handlers]\nkeys = console\n[formatters]\nkeys = generic\n"
+        "[logger_root]\nlevel = WARN\nhandlers = console\n"
+        "[handler_console]\nclass = StreamHandler\nargs = (sys.stderr,)\nlevel = NOTSET\nformatter = generic\n"
+        "[formatter_generic]\nformat = %(message)s\n"
+    )
+    return str(path)
+
+
+def cli(ini, *args, status=0):
+    out = io.StringIO()
+    assert run([ini, *args], out=out) == status
+    return out.getvalue()
+
+
+def test_instance_lifecycle_and_token(ini, testapp):
+    assert "SCIM is disabled" in cli(ini, "instance", "create", "initech", "--name", "Initech")
+    assert cli(ini, "instance", "list").splitlines() == ["initech\tdisabled\tInitech"]
+    token = cli(ini, "token", "create", "initech", "--label", "Okta").splitlines()[-1]
+    headers = {"Authorization": f"Bearer {token}"}
+    testapp.get("/scim/v2/initech/Users", headers=headers, status=404)  # still off
+    cli(ini, "instance", "enable", "initech")
+    assert cli(ini, "instance", "list").splitlines() == ["initech\tenabled\tInitech"]
+    testapp.get("/scim/v2/initech/Users", headers=headers, status=200)
+
+    listing = cli(ini, "token", "list", "initech").splitlines()
+    assert listing[0] == "id\tlabel\tcreated\tlast used"
+    token_id, label, _created, last_used = listing[1].split("\t")
+    assert label == "Okta" and last_used != "never"
+    assert token not in "\n".join(listing) and token.split("_")[-1] not in "\n".join(listing)
+
+    cli(ini, "token", "revoke", "initech", token_id)
+    testapp.get("/scim/v2/initech/Users", headers=headers, status=401)
+    assert len(cli(ini, "token", "list", "initech").splitlines()) == 1
+
+    cli(ini, "instance", "disable", "initech")
+    testapp.get("/scim/v2/initech/Users", status=404)
+
+
+def test_seats(ini, dbsession):
+    cli(ini, "instance", "create", "initech", "--name", "Initech")
+    assert "seats = 25" in cli(ini, "seats", "set", "initech", "standard", "25")
+    assert "seats = unlimited" in cli(ini, "seats", "set", "initech", "hq", "unlimited")
+    seats = {row.license: row.seats for row in dbsession.query(LicenseSeats)}
+    assert seats == {"standard": 25, "prep": 0, "hq": None}
+    assert set(seats) == set(LICENSES)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["token", "create", "nope"], "unknown instance 'nope'"),
+        (["instance", "enable", "nope"], "unknown instance 'nope'"),
+        (["seats", "set", "initech", "gold", "3"], "invalid choice"),
+        (["seats", "set", "initech", "standard", "many"], "whole number or 'unlimited'"),
+        (["seats", "set", "initech", "standard", "-1"], "cannot be negative"),
+        (["token", "revoke", "initech", "deadbeef"], "no live token"),
+        (["instance", "create", "initech", "--name", "Again"], "already exists"),
+        (["frobnicate"], "invalid choice"),
+        (["instance", "create", "x"], "--name"),
+    ],
+)
+def test_errors_are_one_line_and_status_2(ini, capsys, args, message):
+    cli(ini, "instance", "create", "initech", "--name", "Initech")
+    capsys.readouterr()
+    cli(ini, *args, status=2)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+
+
+def test_missing_config_file(capsys):
+    assert run(["/no/such.ini", "instance", "list"]) == 2
+    assert "no such config file" in capsys.readouterr().err
+
+
+def test_manager_password_from_file_and_demo(ini, tmp_path, testapp):
+    cli(ini, "instance", "create", "initech", "--name", "Initech")
+    secret = tmp_path / "pw"
+    secret.write_text("a long enough password\n")
+    cli(ini, "manager", "create", "initech", "pat@initech.com", "--password-file", str(secret))
+    form = testapp.get("/hq/initech/login").forms[0]
+    form["login"], form["password"] = "pat@initech.com", "a long enough password"
+    form.submit(status=303)
+    short = tmp_path / "short"
+    short.write_text("short\n")
+    cli(ini, "manager", "create", "initech", "pat@initech.com", "--password-file", str(short), status=2)
+
+    output = cli(ini, "demo", "--slug", "initech").splitlines()
+    assert output[0] == "SCIM base URL: http://127.0.0.1:6543/scim/v2/initech"
+    testapp.get("/scim/v2/initech/Users", headers={"Authorization": f"Bearer {output[-1]}"}, status=200)
