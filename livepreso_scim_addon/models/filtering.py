@@ -138,6 +138,8 @@ def _compare(column, attribute: Attribute, op: str, value) -> ColumnElement[bool
             raise invalid_filter(f"'{op}' does not apply to the dateTime attribute '{attribute.name}'.")
         return _null_safe(column, op, column, _parse_datetime(value))
     expression, value = column, str(value)
+    if "\x00" in value:
+        raise invalid_filter("Filter values cannot contain NUL characters.")
     if column is ScimUser.user_name:
         # The stored lower-cased copy: uniqueness and lookups share its index.
         expression, value = ScimUser.user_name_ci, value.lower()

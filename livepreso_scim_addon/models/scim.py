@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..scim.schemas import MAX_STRING_LENGTH
 from .meta import Base
 
 
@@ -53,31 +54,31 @@ class ScimUser(Base):
     id: Mapped[str] = mapped_column(String(36), unique=True)
     instance_id: Mapped[int] = mapped_column(Integer)
     host_user_id: Mapped[int] = mapped_column(Integer)
-    user_name: Mapped[str] = mapped_column(String(255))
+    user_name: Mapped[str] = mapped_column(String(MAX_STRING_LENGTH))
     # userName is caseExact false: the lower-cased copy carries the per-instance
     # uniqueness constraint and the index behind Okta's existence check.
-    user_name_ci: Mapped[str] = mapped_column(String(255))
-    external_id: Mapped[str | None] = mapped_column(String(255))
-    display_name: Mapped[str | None] = mapped_column(String(255))
-    nick_name: Mapped[str | None] = mapped_column(String(255))
-    title: Mapped[str | None] = mapped_column(String(255))
-    user_type: Mapped[str | None] = mapped_column(String(255))
-    preferred_language: Mapped[str | None] = mapped_column(String(64))
-    locale: Mapped[str | None] = mapped_column(String(64))
-    timezone: Mapped[str | None] = mapped_column(String(64))
+    user_name_ci: Mapped[str] = mapped_column(String(MAX_STRING_LENGTH))
+    external_id: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    display_name: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    nick_name: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    title: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    user_type: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    preferred_language: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    locale: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    timezone: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    name_formatted: Mapped[str | None] = mapped_column(String(512))
-    name_family: Mapped[str | None] = mapped_column(String(255))
-    name_given: Mapped[str | None] = mapped_column(String(255))
-    name_middle: Mapped[str | None] = mapped_column(String(255))
-    name_prefix: Mapped[str | None] = mapped_column(String(64))
-    name_suffix: Mapped[str | None] = mapped_column(String(64))
-    employee_number: Mapped[str | None] = mapped_column(String(255))
-    cost_center: Mapped[str | None] = mapped_column(String(255))
-    organization: Mapped[str | None] = mapped_column(String(255))
-    division: Mapped[str | None] = mapped_column(String(255))
-    department: Mapped[str | None] = mapped_column(String(255))
-    manager_id: Mapped[str | None] = mapped_column(String(255))
+    name_formatted: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    name_family: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    name_given: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    name_middle: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    name_prefix: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    name_suffix: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    employee_number: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    cost_center: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    organization: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    division: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    department: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    manager_id: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -111,16 +112,16 @@ class ScimUserValue(Base):
     user_pk: Mapped[int] = mapped_column(ForeignKey("scim_users.pk", ondelete="CASCADE"))
     attribute: Mapped[str] = mapped_column(String(32))
     position: Mapped[int] = mapped_column(Integer, default=0)
-    value: Mapped[str | None] = mapped_column(String(512))
-    display: Mapped[str | None] = mapped_column(String(512))
-    type: Mapped[str | None] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    display: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    type: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
     primary: Mapped[bool | None] = mapped_column(Boolean)
-    formatted: Mapped[str | None] = mapped_column(Text)
-    street_address: Mapped[str | None] = mapped_column(String(512))
-    locality: Mapped[str | None] = mapped_column(String(255))
-    region: Mapped[str | None] = mapped_column(String(255))
-    postal_code: Mapped[str | None] = mapped_column(String(64))
-    country: Mapped[str | None] = mapped_column(String(64))
+    formatted: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    street_address: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    locality: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    region: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    postal_code: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    country: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
 
     user: Mapped[ScimUser] = relationship(back_populates="values")
 

@@ -19,6 +19,8 @@ from .errors import invalid_syntax, invalid_value
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+#: The longest string any attribute may hold, in characters; longer is invalidValue.
+MAX_STRING_LENGTH = 1024
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
@@ -361,13 +363,20 @@ def _colander_type(attribute: Attribute):
 
 
 class _StrictString(colander.String):
-    """A string, and nothing else: ``12`` for a name is an error, not ``"12"``."""
+    """A string, and nothing else: ``12`` for a name is an error, not ``"12"``.
+
+    NUL characters are refused as PostgreSQL cannot store them in text.
+    """
 
     def deserialize(self, node, cstruct):
         if cstruct is colander.null:
             return colander.null
         if not isinstance(cstruct, str):
             raise colander.Invalid(node, f"{node.name} must be a string")
+        if len(cstruct) > MAX_STRING_LENGTH:
+            raise colander.Invalid(node, f"{node.name} is longer than {MAX_STRING_LENGTH} characters")
+        if "\x00" in cstruct:
+            raise colander.Invalid(node, f"{node.name} contains a NUL character")
         return cstruct
 
 

@@ -34,6 +34,8 @@ def _instance(env, slug):
 
 
 def instance_create(env, args, out):
+    if not instances.SLUG.fullmatch(args.slug):
+        raise CommandError("a slug is 1 to 64 lower-case letters, digits and inner hyphens")
     host = env["registry"]["scim.host"]
     try:
         instance = host.create_instance(env["request"].dbsession, args.slug, args.name)
@@ -213,6 +215,9 @@ def run(argv, out=None) -> int:
                 args.run(env, args, out)
         finally:
             env["closer"]()
+            engine = env["registry"].get("db_engine")
+            if engine is not None:
+                engine.dispose()
     except CommandError as exc:
         print(f"livepreso-scim: error: {exc}", file=sys.stderr)
         return 2

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 from ..host import Host, HostInstance
 from ..models.scim import ScimInstance
 
 
+#: What an instance slug may look like; anything else is not looked up at all.
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+
+
 def find_enabled(db, host: Host, slug: str) -> HostInstance | None:
     """The instance behind ``slug`` when SCIM is switched on for it, else None."""
+    if not SLUG.fullmatch(slug):
+        return None
     instance = host.find_instance(db, slug)
     if instance is None:
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from ..models.scim import ScimToken, utcnow
 from ..security import TokenIdentity
 
 PREFIX = "lpscim_"
+_HEX = re.compile(r"[0-9a-f]+")
 _ID_HEX = 16
 #: How stale ``last_used_at`` may get before a request writes it again: a fresh
 #: write on every read would turn each GET into a write transaction.
@@ -58,7 +60,7 @@ def _token_id(token: str) -> str | None:
     if not token.startswith(PREFIX) or len(token) < len(PREFIX) + _ID_HEX + 2:
         return None
     token_id = token[len(PREFIX) : len(PREFIX) + _ID_HEX]
-    if token[len(PREFIX) + _ID_HEX] != "_":
+    if token[len(PREFIX) + _ID_HEX] != "_" or not _HEX.fullmatch(token_id):
         return None
     return token_id
 

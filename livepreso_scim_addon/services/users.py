@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from sqlalchemy import func, select
@@ -17,9 +18,13 @@ from ..scim.schemas import CORE_USER, ENTERPRISE_USER, USER, deserialize_resourc
 
 __all__ = ["USER"]
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
 
 def get_user(db, instance_id: int, user_id: str) -> ScimUser | None:
     """The instance's user with this SCIM id; another instance's id is simply unknown."""
+    if not _UUID.fullmatch(user_id):
+        return None  # not an id we issue: no need to ask the database
     return db.scalar(select(ScimUser).where(ScimUser.id == user_id, ScimUser.instance_id == instance_id))
 
 

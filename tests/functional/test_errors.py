@@ -114,3 +114,36 @@ def test_garbage_patches_are_400_and_change_nothing(scim, body):
     response = scim.patch(f"Users/{user['id']}", body, status="*")
     assert_scim_error(response, 400)
     assert scim.get(f"Users/{user['id']}").json == user
+
+
+def test_filter_values_with_nul_are_invalid_filter(scim):
+    response = scim.get('Users?filter=userName%20eq%20%22a%00b%22', status=400)
+    assert_scim_error(response, 400, "invalidFilter")
+
+
+def test_strings_longer_than_the_limit_are_invalid_value(scim):
+    response = scim.post("Users", okta_user(title="t" * 1025), status=400)
+    assert_scim_error(response, 400, "invalidValue")
+    assert "1024" in response.json["detail"]
+    scim.post("Users", okta_user("u" * 1000 + "@example.com", title="t" * 1024))
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["Users/%00", "Users/" + "a" * 5000, "Users/%C3%A9", "%00/Users", "Users/%2e%2e"],
+)
+def test_odd_paths_are_404_never_500(scim, path):
+    assert_scim_error(scim.get(path, status=404), 404)
+
+
+@pytest.mark.parametrize("slug", ["%00", "ACME", "a" * 300, "acme%20"])
+def test_odd_slugs_are_404(testapp, tenant, slug):
+    assert_scim_error(testapp.get(f"/scim/v2/{slug}/Users", headers=tenant.headers, status=404), 404)
+
+
+@pytest.mark.parametrize(
+    "token", ["lpscim_\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00_x", "lpscim_" + "z" * 16 + "_x", "x" * 5000]
+)
+def test_odd_tokens_are_401(testapp, tenant, token):
+    response = testapp.get(f"{tenant.base}/Users", headers={"Authorization": f"Bearer {token}"}, status=401)
+    assert_scim_error(response, 401)
