@@ -17,6 +17,9 @@ from ..host import LICENSES, HostConflict
 from ..services import instances, tokens
 
 
+DEMO_SEATS = {"standard": 10, "prep": 5, "hq": 2}
+
+
 class CommandError(Exception):
     """A problem with what support asked for: printed as one line, exit status 2."""
 
@@ -142,7 +145,12 @@ def demo(env, args, out):
     """Make sure the demo instance exists and is enabled; print a base URL and a new token."""
     host = env["registry"]["scim.host"]
     db = env["request"].dbsession
-    instance = host.find_instance(db, args.slug) or host.create_instance(db, args.slug, "Demo")
+    instance = host.find_instance(db, args.slug)
+    if instance is None:
+        instance = host.create_instance(db, args.slug, "Demo")
+        # A few paid seats of each license, so the demo shows licensing at work.
+        for license, seats in DEMO_SEATS.items():
+            host.set_license_seats(db, instance.id, license, seats)
     instances.set_enabled(db, instance.id, True)
     row, token = tokens.create_token(db, instance.id, "make run")
     prefix = env["registry"]["scim.settings"].route_prefix

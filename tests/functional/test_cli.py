@@ -106,3 +106,14 @@ def test_manager_password_from_file_and_demo(ini, tmp_path, testapp):
     output = cli(ini, "demo", "--slug", "initech").splitlines()
     assert output[0] == "SCIM base URL: http://127.0.0.1:6543/scim/v2/initech"
     testapp.get("/scim/v2/initech/Users", headers={"Authorization": f"Bearer {output[-1]}"}, status=200)
+
+
+def test_demo_creates_an_enabled_instance_with_seats_and_runs_twice(ini, testapp, dbsession):
+    first = cli(ini, "demo").splitlines()
+    second = cli(ini, "demo").splitlines()
+    assert first[0] == second[0] == "SCIM base URL: http://127.0.0.1:6543/scim/v2/demo"
+    assert first[-1] != second[-1]  # a fresh token each time, both valid
+    for token in (first[-1], second[-1]):
+        testapp.get("/scim/v2/demo/Users", headers={"Authorization": f"Bearer {token}"}, status=200)
+    seats = {row.license: row.seats for row in dbsession.query(LicenseSeats)}
+    assert seats == {"standard": 10, "prep": 5, "hq": 2}
