@@ -375,6 +375,8 @@ def _is_true(value) -> bool:
 
 def _element(attribute: Attribute, value, label: str) -> dict:
     """A complex value with canonical sub-attribute names; unknown and readOnly ones dropped."""
+    if isinstance(value, str) and not attribute.multi_valued and attribute.sub("value") is not None:
+        value = {"value": value}  # Entra sends the enterprise manager as a bare id
     if not isinstance(value, dict):
         raise invalid_value(f"'{label}' needs an object of sub-attributes, not {_kind(value)}.")
     element = {}

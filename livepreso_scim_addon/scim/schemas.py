@@ -420,6 +420,8 @@ def _canonical(attributes, data: dict) -> dict:
                     for v in items
                     if v is not None
                 ]
+            elif isinstance(value, str) and attribute.sub("value") is not None:
+                value = {"value": value}  # a bare id for a reference such as manager
             elif isinstance(value, dict):
                 value = _canonical(attribute.sub_attributes, value)
         out[attribute.name] = value

@@ -110,3 +110,22 @@ def test_attribute_names_are_case_insensitive(scim):
     assert created["userName"] == "x@example.com"
     assert created["name"] == {"givenName": "X"}
     assert created["active"] is True
+
+
+def test_entra_manager_as_a_bare_id(scim):
+    manager = scim.post("Users", okta_user("boss@example.com")).json
+    user = scim.post("Users", okta_user()).json
+    path = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"
+    added = scim.patch(f"Users/{user['id']}", patch({"op": "Add", "path": path, "value": manager["id"]})).json
+    assert added["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] == {"manager": {"value": manager["id"]}}
+    removed = scim.patch(f"Users/{user['id']}", patch({"op": "Remove", "path": path})).json
+    assert "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User" not in removed
+
+
+def test_entra_single_valued_replace_of_user_name(scim):
+    user = scim.post("Users", okta_user()).json
+    renamed = scim.patch(
+        f"Users/{user['id']}", patch({"op": "Replace", "path": "userName", "value": "5b50642d@testuser.com"})
+    ).json
+    assert renamed["userName"] == "5b50642d@testuser.com"
+    assert scim.get("Users?filter=" + quote('userName eq "5B50642D@testuser.com"')).json["totalResults"] == 1
