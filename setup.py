@@ -26,6 +26,8 @@ extras = {
         "WebTest>=3.0",
         "pytest>=8.0",
         "psycopg[binary]>=3.1",
+        # A real SCIM client that checks protocol compliance (see README, Dependencies).
+        "scim2-tester[httpx2]>=0.5",
     ],
 }
 

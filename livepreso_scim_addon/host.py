@@ -82,11 +82,15 @@ class Host(Protocol):
     def set_license_seats(self, db: Session, instance_id: int, license: str, seats: int | None) -> None:
         """Support's ``seats set``; None means unlimited."""
 
-    def license_granted(self, db: Session, instance_id: int, host_user_id: int, license: str) -> None:
-        """The add-on gave this user ``license``; HQ's own licensing follows."""
+    def license_granted(self, db: Session, instance_id: int, host_user_ids: list[int], license: str) -> None:
+        """The add-on gave these users ``license``; HQ's own licensing follows.
 
-    def license_revoked(self, db: Session, instance_id: int, host_user_id: int, license: str) -> None:
-        """The add-on took ``license`` away from this user."""
+        Called once per change with every user it affects, so a host can write them in
+        one statement: a PATCH adding a thousand members stays a fixed number of queries.
+        """
+
+    def license_revoked(self, db: Session, instance_id: int, host_user_ids: list[int], license: str) -> None:
+        """The add-on took ``license`` away from these users."""
 
 
 def load_host(settings: dict) -> Host:

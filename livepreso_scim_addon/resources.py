@@ -11,7 +11,7 @@ from pyramid.authorization import DENY_ALL, Allow
 
 from .scim.schemas import RESOURCE_TYPES, SCHEMAS
 from .security import Permission, instance_principal
-from .services import instances, users
+from .services import groups, instances, users
 
 
 class ScimRoot:
@@ -62,6 +62,7 @@ class InstanceScope:
     def __getitem__(self, name):
         children = {
             "Users": UsersCollection,
+            "Groups": GroupsCollection,
             "ServiceProviderConfig": ServiceProviderConfig,
             "ResourceTypes": ResourceTypesCollection,
             "Schemas": SchemasCollection,
@@ -72,8 +73,6 @@ class InstanceScope:
 
 
 class UsersCollection(_Child):
-    resource_type = users.USER
-
     def __getitem__(self, user_id):
         if user_id == ".search":
             raise KeyError(user_id)  # the view named ".search" on this collection
@@ -87,6 +86,22 @@ class UserResource(_Child):
     def __init__(self, parent, user):
         super().__init__(parent, user.id)
         self.user = user
+
+
+class GroupsCollection(_Child):
+    def __getitem__(self, group_id):
+        if group_id == ".search":
+            raise KeyError(group_id)  # the view named ".search" on this collection
+        group = groups.get_group(self.request.dbsession, self.instance.id, group_id)
+        if group is None:
+            raise KeyError(group_id)
+        return GroupResource(self, group)
+
+
+class GroupResource(_Child):
+    def __init__(self, parent, group):
+        super().__init__(parent, group.id)
+        self.group = group
 
 
 class ServiceProviderConfig(_Child):

@@ -8,6 +8,7 @@ end); each test then starts from empty tables, and requests commit for real.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ import transaction
 import webtest
 from alembic import command
 from alembic.config import Config
+from waitress.server import create_server
 
 from livepreso_scim_addon.hq import main
 from livepreso_scim_addon.hq.models import HqBase
@@ -97,6 +99,29 @@ def _empty_tables(request):
         else:
             for table in _TABLES:
                 connection.execute(table.delete())
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real waitress server on 127.0.0.1 with several threads, like `make run`.
+
+    The serving loop runs in slices so the thread can stop it and close the sockets
+    itself: closing them from outside races the loop's select().
+    """
+    server = create_server(app, host="127.0.0.1", port=0, threads=8)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
+        server.asyncore.close_all(server._map)  # the listening socket and every connection
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    stop.set()
+    thread.join(timeout=10)
+    server.task_dispatcher.shutdown()
 
 
 @pytest.fixture

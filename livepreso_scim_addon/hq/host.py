@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from ..host import LICENSES, HostConflict, HostInstance, HostUserProfile
+from ..models.scim import utcnow
 from .models import HqSession, HqUser, Instance, LicenseSeats, UserLicense
 
 
@@ -83,11 +84,23 @@ class ReferenceHost:
         else:
             row.seats = seats
 
-    def license_granted(self, db, instance_id, host_user_id, license):
-        if db.get(UserLicense, (host_user_id, license)) is None:
-            db.add(UserLicense(user_id=host_user_id, license=license))
-
-    def license_revoked(self, db, instance_id, host_user_id, license):
-        db.execute(
-            delete(UserLicense).where(UserLicense.user_id == host_user_id, UserLicense.license == license)
+    def license_granted(self, db, instance_id, host_user_ids, license):
+        if not host_user_ids:
+            return
+        # HQ may have granted some of them this license by hand before SCIM.
+        held = set(
+            db.scalars(
+                select(UserLicense.user_id).where(
+                    UserLicense.user_id.in_(host_user_ids), UserLicense.license == license
+                )
+            )
         )
+        rows = [{"user_id": u, "license": license, "granted_at": utcnow()} for u in host_user_ids if u not in held]
+        if rows:
+            db.execute(insert(UserLicense), rows)
+
+    def license_revoked(self, db, instance_id, host_user_ids, license):
+        if host_user_ids:
+            db.execute(
+                delete(UserLicense).where(UserLicense.user_id.in_(host_user_ids), UserLicense.license == license)
+            )

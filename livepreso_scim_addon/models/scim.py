@@ -129,3 +129,59 @@ class ScimUserValue(Base):
         Index("ix_scim_user_values_user", "user_pk", "attribute"),
         Index("ix_scim_user_values_lower_value", "attribute", func.lower(value)),
     )
+
+
+class ScimGroup(Base):
+    """A SCIM Group of one instance (RFC 7643 §4.2); three of them grant licenses.
+
+    ``license`` marks the built-in license groups (Salesperson, Prep User, Manager):
+    it survives any rename, so linking an Okta group keeps the license it grants.
+    """
+
+    __tablename__ = "scim_groups"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    instance_id: Mapped[int] = mapped_column(Integer)
+    display_name: Mapped[str] = mapped_column(String(MAX_STRING_LENGTH))
+    display_name_ci: Mapped[str] = mapped_column(String(MAX_STRING_LENGTH))
+    external_id: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    license: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (
+        Index("uq_scim_groups_instance_display_name", "instance_id", "display_name_ci", unique=True),
+        Index("ix_scim_groups_instance_pk", "instance_id", "pk"),
+        Index("ix_scim_groups_instance_external_id", "instance_id", "external_id"),
+        Index(
+            "uq_scim_groups_instance_license",
+            "instance_id",
+            "license",
+            unique=True,
+            sqlite_where=license.is_not(None),
+            postgresql_where=license.is_not(None),
+        ),
+    )
+
+
+class ScimMembership(Base):
+    """A user in a group; in a license group also their place in the license queue.
+
+    ``queued_at`` is when the member asked for the license (NULL: not asking, as a
+    deactivated user does); ``licensed_at`` is when they got it (NULL: waiting).
+    """
+
+    __tablename__ = "scim_memberships"
+
+    group_pk: Mapped[int] = mapped_column(ForeignKey("scim_groups.pk", ondelete="CASCADE"), primary_key=True)
+    user_pk: Mapped[int] = mapped_column(ForeignKey("scim_users.pk", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    queued_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    licensed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_scim_memberships_user", "user_pk"),
+        Index("ix_scim_memberships_queue", "group_pk", "licensed_at", "queued_at"),
+    )

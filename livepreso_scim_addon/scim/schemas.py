@@ -272,7 +272,7 @@ USER_SCHEMA = Schema(
             multi_valued=True,
             mutability="readOnly",
             sub_attributes=(
-                _s("value", "The identifier of the Group.", mutability="readOnly"),
+                _s("value", "The identifier of the Group.", case_exact=True, mutability="readOnly"),
                 _s(
                     "$ref",
                     "The URI of the Group.",
@@ -321,6 +321,47 @@ USER = ResourceType(
     extensions=(ENTERPRISE_USER_SCHEMA,),
 )
 
+GROUP_SCHEMA = Schema(
+    id=CORE_GROUP,
+    name="Group",
+    description="Group",
+    attributes=(
+        ID,
+        EXTERNAL_ID,
+        _s(
+            "displayName",
+            "A human-readable name for the Group, unique within the instance.",
+            required=True,
+            uniqueness="server",
+        ),
+        _s(
+            "members",
+            "The users in the group.",
+            type="complex",
+            multi_valued=True,
+            sub_attributes=(
+                _s("value", "The id of a User of this instance.", case_exact=True, mutability="immutable"),
+                _s(
+                    "$ref",
+                    "The URI of the member.",
+                    type="reference",
+                    mutability="readOnly",
+                    reference_types=("User",),
+                ),
+                _s("display", "The member's displayName, else userName.", mutability="readOnly"),
+                _s(
+                    "type",
+                    "The type of the member: always 'User'.",
+                    mutability="readOnly",
+                    canonical_values=("User",),
+                ),
+            ),
+        ),
+    ),
+)
+
+GROUP = ResourceType(id="Group", endpoint="/Groups", description="Group", schema=GROUP_SCHEMA)
+
 #: Attributes every resource has; RFC 7643 §3.1 defines them outside any schema.
 META_ATTRIBUTE = _s(
     "meta",
@@ -336,8 +377,8 @@ META_ATTRIBUTE = _s(
     ),
 )
 
-RESOURCE_TYPES: tuple[ResourceType, ...] = (USER,)
-SCHEMAS: tuple[Schema, ...] = (USER_SCHEMA, ENTERPRISE_USER_SCHEMA)
+RESOURCE_TYPES: tuple[ResourceType, ...] = (USER, GROUP)
+SCHEMAS: tuple[Schema, ...] = (USER_SCHEMA, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA)
 
 
 def common_attribute(name: str) -> Attribute | None:

@@ -21,6 +21,13 @@ class Projection:
     def is_identity(self) -> bool:
         return not self.include and not self.exclude
 
+    def returns(self, attribute: str) -> bool:
+        """Whether the core ``attribute`` will be in the response: if not, do not load it."""
+        name = attribute.lower()
+        if self.include:
+            return any(urn is None and attr == name for urn, attr, _ in self.include)
+        return not any(urn is None and attr == name and sub is None for urn, attr, sub in self.exclude)
+
 
 def parse_projection(resource_type: ResourceType, attributes: str | None, excluded: str | None) -> Projection:
     """Parse the comma-separated query parameters; names match case-insensitively."""

@@ -14,7 +14,7 @@ import sys
 from pyramid.paster import bootstrap, setup_logging
 
 from ..host import LICENSES, HostConflict
-from ..services import instances, tokens
+from ..services import instances, licensing, tokens
 
 
 DEMO_SEATS = {"standard": 10, "prep": 5, "hq": 2}
@@ -104,7 +104,9 @@ def _seat_count(text):
 def seats_set(env, args, out):
     instance = _instance(env, args.slug)
     seats = _seat_count(args.count)
-    env["registry"]["scim.host"].set_license_seats(env["request"].dbsession, instance.id, args.license, seats)
+    host, db = env["registry"]["scim.host"], env["request"].dbsession
+    host.set_license_seats(db, instance.id, args.license, seats)
+    licensing.seats_changed(db, host, instance.id, args.license)
     shown = "unlimited" if seats is None else seats
     print(f"{instance.slug}: {args.license} ({LICENSES[args.license]}) seats = {shown}", file=out)
 

@@ -6,6 +6,7 @@ import re
 
 from ..host import Host, HostInstance
 from ..models.scim import ScimInstance
+from . import licensing
 
 
 #: What an instance slug may look like; anything else is not looked up at all.
@@ -29,10 +30,15 @@ def is_enabled(db, instance_id: int) -> bool:
 
 
 def set_enabled(db, instance_id: int, enabled: bool) -> None:
-    """Switch SCIM on or off; data is kept either way, so switching back restores it."""
+    """Switch SCIM on or off; data is kept either way, so switching back restores it.
+
+    The instance's license groups exist from the first time support touches the switch,
+    so Okta's "Refresh App Groups" finds them.
+    """
     switch = db.get(ScimInstance, instance_id)
     if switch is None:
         switch = ScimInstance(instance_id=instance_id, enabled=enabled)
         db.add(switch)
     switch.enabled = enabled
     db.flush()
+    licensing.ensure_license_groups(db, instance_id)

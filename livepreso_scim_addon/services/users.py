@@ -9,21 +9,23 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..host import Host, HostConflict, HostUserProfile
-from ..models.filtering import user_filter, user_sort_key
-from ..models.scim import ScimUser, ScimUserValue, utcnow
-from ..models.user_map import MULTI_COLUMNS, SCALAR_COLUMNS
+from ..models.filtering import compile_filter, sort_key
+from ..models.maps import MULTI_COLUMNS, SCALAR_COLUMNS, USER_MAP
+from ..models.scim import ScimGroup, ScimMembership, ScimUser, ScimUserValue, utcnow
 from ..scim.errors import uniqueness
 from ..scim.patch import apply_patch
 from ..scim.schemas import CORE_USER, ENTERPRISE_USER, USER, deserialize_resource, format_datetime
+from . import licensing
 
 __all__ = ["USER"]
 
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+#: The form of the ids this add-on issues; anything else is unknown without a query.
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def get_user(db, instance_id: int, user_id: str) -> ScimUser | None:
     """The instance's user with this SCIM id; another instance's id is simply unknown."""
-    if not _UUID.fullmatch(user_id):
+    if not UUID.fullmatch(user_id):
         return None  # not an id we issue: no need to ask the database
     return db.scalar(select(ScimUser).where(ScimUser.id == user_id, ScimUser.instance_id == instance_id))
 
@@ -32,8 +34,23 @@ def etag(user: ScimUser) -> str:
     return f'W/"{user.version}"'
 
 
-def to_resource(user: ScimUser, location: str) -> dict:
-    """The full SCIM representation of a user (RFC 7643 §4.1)."""
+def load_groups(db, user_pks: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """(group id, displayName) of each user's groups, for a page of users in one query."""
+    groups: dict[int, list[tuple[str, str]]] = {pk: [] for pk in user_pks}
+    if user_pks:
+        rows = db.execute(
+            select(ScimMembership.user_pk, ScimGroup.id, ScimGroup.display_name)
+            .join(ScimGroup, ScimGroup.pk == ScimMembership.group_pk)
+            .where(ScimMembership.user_pk.in_(user_pks))
+            .order_by(ScimMembership.user_pk, ScimGroup.display_name_ci)
+        )
+        for user_pk, group_id, display_name in rows:
+            groups[user_pk].append((group_id, display_name))
+    return groups
+
+
+def to_resource(user: ScimUser, location: str, groups: list[tuple[str, str]] | None = None, groups_base: str = "") -> dict:
+    """The SCIM representation of a user (RFC 7643 §4.1); ``groups`` None leaves them out."""
     resource: dict = {"schemas": [CORE_USER], "id": user.id}
     for (urn, attr, sub), column in SCALAR_COLUMNS.items():
         value = getattr(user, column)
@@ -50,6 +67,11 @@ def to_resource(user: ScimUser, location: str) -> dict:
         columns = MULTI_COLUMNS[row.attribute]
         element = {sub: getattr(row, column) for sub, column in columns.items()}
         resource.setdefault(row.attribute, []).append({k: v for k, v in element.items() if v is not None})
+    if groups:
+        resource["groups"] = [
+            {"value": group_id, "$ref": f"{groups_base}/{group_id}", "display": name, "type": "direct"}
+            for group_id, name in groups
+        ]
     resource["meta"] = {
         "resourceType": "User",
         "created": format_datetime(user.created_at),
@@ -189,14 +211,18 @@ def _store(db, host: Host, user: ScimUser, resource: dict) -> ScimUser:
         host.provision_user(db, user.instance_id, user.host_user_id, _host_profile(resource, user.active))
     except HostConflict as exc:
         raise uniqueness(str(exc)) from None
+    _flush(db, user.user_name)
     if was_active and not user.active:
         host.end_sessions(db, user.instance_id, user.host_user_id)
-    _flush(db, user.user_name)
+        licensing.user_deactivated(db, host, user)
+    elif user.active and not was_active:
+        licensing.user_reactivated(db, host, user)
     return user
 
 
 def delete_user(db, host: Host, user: ScimUser) -> None:
     """DELETE /Users/{id} (RFC 7644 §3.6): the SCIM resource goes, the HQ person stays, inactive."""
+    licensing.user_deactivated(db, host, user)  # their seats go to whoever waits
     host.release_user(db, user.instance_id, user.host_user_id)
     db.delete(user)
     db.flush()
@@ -214,13 +240,13 @@ def search_users(
     """One COUNT and one SELECT of the page (RFC 7644 §3.4.2)."""
     where = [ScimUser.instance_id == instance_id]
     if filter_node is not None:
-        where.append(user_filter(filter_node))
+        where.append(compile_filter(USER_MAP, filter_node))
     total = db.scalar(select(func.count()).select_from(ScimUser).where(*where))
     if count <= 0 or start_index > total:
         return total, []
     order = []
     if sort_by:
-        key = user_sort_key(sort_by)
+        key = sort_key(USER_MAP, sort_by)
         if key is not None:
             # Absent values sort last ascending, first descending, on every backend.
             order.append(key.desc().nulls_first() if descending else key.asc().nulls_last())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from pyramid.httpexceptions import HTTPNotModified
 from pyramid.view import view_config
 
 from ..scim.errors import ScimError, invalid_syntax
@@ -45,8 +46,15 @@ def scim_response(request, status: int, body: dict | None, headers: dict | None 
     return response
 
 
-def read_json(request):
+def read_json(request, expect_object: bool = False):
     """The request body as JSON, or a SCIM error: 415, 413 or 400 (RFC 7644 §3.1, §3.12)."""
+    body = _parse_json(request)
+    if expect_object and not isinstance(body, dict):
+        raise invalid_syntax("The request body must be a JSON object.")
+    return body
+
+
+def _parse_json(request):
     media_type = (request.content_type or "").lower()
     if media_type and media_type not in _JSON_MEDIA_TYPES and not media_type.endswith("+json"):
         raise ScimError(415, None, f"Send the body as {SCIM_MEDIA_TYPE} or application/json, not {media_type}.")
@@ -66,6 +74,27 @@ def read_json(request):
         raise invalid_syntax(f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from None
     except RecursionError:
         raise invalid_syntax("The request body nests too deeply.") from None
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """Whether an If-Match / If-None-Match list names ``etag`` (compared weakly)."""
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return "*" in tags or etag.removeprefix("W/") in tags
+
+
+def check_if_match(request, etag: str) -> None:
+    """A stale ``If-Match`` means someone else changed the resource first (RFC 7644 §3.14)."""
+    header = request.headers.get("If-Match")
+    if header is not None and not _etag_matches(header, etag):
+        raise ScimError(412, None, f"The resource has changed: its version is now {etag}.")
+
+
+def if_none_match_response(request, etag: str):
+    """304 when the client already has this version (RFC 7644 §3.14), else None."""
+    header = request.headers.get("If-None-Match")
+    if header is not None and _etag_matches(header, etag):
+        return HTTPNotModified(headers={"ETag": etag})
+    return None
 
 
 def scim_base_url(request, instance) -> str:

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPNoContent, HTTPNotModified
+from pyramid.httpexceptions import HTTPNoContent
 
 from ..resources import UserResource, UsersCollection
-from ..scim.errors import ScimError
 from ..scim.query import parse_list_query
 from ..scim.schemas import USER
 from ..scim.serialize import list_response, parse_projection, project
 from ..security import Permission
 from ..services import users
-from .base import read_json, scim_base_url, scim_view
+from .base import check_if_match, if_none_match_response, read_json, scim_base_url, scim_view
 
 
-def _location(request, instance, user) -> str:
-    return f"{scim_base_url(request, instance)}/Users/{user.id}"
+def _render(request, instance, rows, projection) -> list[dict]:
+    """Users as resources; their groups loaded in one query, and only when returned."""
+    db = request.dbsession
+    groups = users.load_groups(db, [u.pk for u in rows]) if projection.returns("groups") else {}
+    base = scim_base_url(request, instance)
+    return [
+        project(users.to_resource(u, f"{base}/Users/{u.id}", groups.get(u.pk), f"{base}/Groups"), projection)
+        for u in rows
+    ]
 
 
 def _projection(request):
@@ -26,20 +32,7 @@ def _single(request, instance, user, status=200):
     """One user, with its ETag and the projection the query asks for."""
     request.response.status_code = status
     request.response.headers["ETag"] = users.etag(user)
-    return project(users.to_resource(user, _location(request, instance, user)), _projection(request))
-
-
-def _etag_matches(header: str, user) -> bool:
-    """Whether an If-Match / If-None-Match list names the user's version (weakly)."""
-    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
-    return "*" in tags or users.etag(user).removeprefix("W/") in tags
-
-
-def _check_if_match(request, user) -> None:
-    """A stale ``If-Match`` means someone else changed the user first (RFC 7644 §3.14)."""
-    header = request.headers.get("If-Match")
-    if header is not None and not _etag_matches(header, user):
-        raise ScimError(412, None, f"The user has changed: its version is now {users.etag(user)}.")
+    return _render(request, instance, [user], _projection(request))[0]
 
 
 def _list(context, request, params):
@@ -55,9 +48,7 @@ def _list(context, request, params):
         count=query.count,
     )
     projection = parse_projection(USER, query.attributes, query.excluded_attributes)
-    base = scim_base_url(request, context.instance)
-    resources = [project(users.to_resource(user, f"{base}/Users/{user.id}"), projection) for user in rows]
-    return list_response(resources, total, query.start_index)
+    return list_response(_render(request, context.instance, rows, projection), total, query.start_index)
 
 
 @scim_view(context=UsersCollection, request_method="GET", permission=Permission.READ)
@@ -67,32 +58,27 @@ def list_users(context, request):
 
 @scim_view(context=UsersCollection, name=".search", request_method="POST", permission=Permission.READ)
 def search_users(context, request):
-    body = read_json(request)
-    if not isinstance(body, dict):
-        raise ScimError(400, "invalidSyntax", "A SearchRequest must be a JSON object.")
-    return _list(context, request, body)
+    return _list(context, request, read_json(request, expect_object=True))
 
 
 @scim_view(context=UsersCollection, request_method="POST", permission=Permission.WRITE)
 def create_user(context, request):
     instance = context.instance
     user = users.create_user(request.dbsession, request.registry["scim.host"], instance.id, read_json(request))
-    request.response.headers["Location"] = _location(request, instance, user)
+    request.response.headers["Location"] = f"{scim_base_url(request, instance)}/Users/{user.id}"
     return _single(request, instance, user, status=201)
 
 
 @scim_view(context=UserResource, request_method="GET", permission=Permission.READ)
 def get_user(context, request):
-    header = request.headers.get("If-None-Match")
-    if header is not None and _etag_matches(header, context.user):
-        return HTTPNotModified(headers={"ETag": users.etag(context.user)})
-    return _single(request, context.instance, context.user)
+    not_modified = if_none_match_response(request, users.etag(context.user))
+    return not_modified or _single(request, context.instance, context.user)
 
 
 @scim_view(context=UserResource, request_method="PUT", permission=Permission.WRITE)
 def replace_user(context, request):
     body = read_json(request)
-    _check_if_match(request, context.user)
+    check_if_match(request, users.etag(context.user))
     user = users.replace_user(request.dbsession, request.registry["scim.host"], context.user, body)
     return _single(request, context.instance, user)
 
@@ -100,13 +86,13 @@ def replace_user(context, request):
 @scim_view(context=UserResource, request_method="PATCH", permission=Permission.WRITE)
 def patch_user(context, request):
     body = read_json(request)
-    _check_if_match(request, context.user)
+    check_if_match(request, users.etag(context.user))
     user = users.patch_user(request.dbsession, request.registry["scim.host"], context.user, body)
     return _single(request, context.instance, user)
 
 
 @scim_view(context=UserResource, request_method="DELETE", permission=Permission.WRITE)
 def delete_user(context, request):
-    _check_if_match(request, context.user)
+    check_if_match(request, users.etag(context.user))
     users.delete_user(request.dbsession, request.registry["scim.host"], context.user)
     return HTTPNoContent()

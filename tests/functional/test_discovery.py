@@ -21,18 +21,32 @@ def test_service_provider_config(scim):
 
 def test_resource_types(scim):
     listing = scim.get("ResourceTypes").json
-    assert listing["totalResults"] == 1
-    user = listing["Resources"][0]
+    assert listing["totalResults"] == 2
+    user, group = listing["Resources"]
     assert user["endpoint"] == "/Users"
     assert user["schema"] == "urn:ietf:params:scim:schemas:core:2.0:User"
     assert user["schemaExtensions"] == [{"schema": ENTERPRISE, "required": False}]
     assert scim.get("ResourceTypes/User").json == user
+    assert (group["endpoint"], group["schema"], group["schemaExtensions"]) == (
+        "/Groups",
+        "urn:ietf:params:scim:schemas:core:2.0:Group",
+        [],
+    )
+    assert scim.get("ResourceTypes/Group").json == group
 
 
 def test_schemas_list_every_stored_attribute(scim):
     listing = scim.get("Schemas").json
     ids = [s["id"] for s in listing["Resources"]]
-    assert ids == ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE]
+    assert ids == ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE, "urn:ietf:params:scim:schemas:core:2.0:Group"]
+    group = scim.get("Schemas/urn:ietf:params:scim:schemas:core:2.0:Group").json
+    members = next(a for a in group["attributes"] if a["name"] == "members")
+    assert {a["name"]: a["mutability"] for a in members["subAttributes"]} == {
+        "value": "immutable",
+        "$ref": "readOnly",
+        "display": "readOnly",
+        "type": "readOnly",
+    }
     core = scim.get("Schemas/urn:ietf:params:scim:schemas:core:2.0:User").json
     by_name = {a["name"]: a for a in core["attributes"]}
     assert by_name["userName"]["uniqueness"] == "server" and by_name["userName"]["caseExact"] is False

@@ -1,0 +1,141 @@
+"""Where each SCIM attribute lives in the add-on's tables.
+
+Shared by the services that read and write resources and by the filter compiler,
+so an attribute is stored, returned and filtered on through one mapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, select
+from sqlalchemy.sql import ColumnElement
+
+from ..scim.schemas import ENTERPRISE_USER, GROUP, USER, ResourceType
+from .scim import ScimGroup, ScimMembership, ScimUser, ScimUserValue
+
+#: (schema URN or None for core, attribute, sub-attribute or None) -> ScimUser column
+SCALAR_COLUMNS: dict[tuple[str | None, str, str | None], str] = {
+    (None, "externalId", None): "external_id",
+    (None, "userName", None): "user_name",
+    (None, "displayName", None): "display_name",
+    (None, "nickName", None): "nick_name",
+    (None, "title", None): "title",
+    (None, "userType", None): "user_type",
+    (None, "preferredLanguage", None): "preferred_language",
+    (None, "locale", None): "locale",
+    (None, "timezone", None): "timezone",
+    (None, "active", None): "active",
+    (None, "name", "formatted"): "name_formatted",
+    (None, "name", "familyName"): "name_family",
+    (None, "name", "givenName"): "name_given",
+    (None, "name", "middleName"): "name_middle",
+    (None, "name", "honorificPrefix"): "name_prefix",
+    (None, "name", "honorificSuffix"): "name_suffix",
+    (ENTERPRISE_USER, "employeeNumber", None): "employee_number",
+    (ENTERPRISE_USER, "costCenter", None): "cost_center",
+    (ENTERPRISE_USER, "organization", None): "organization",
+    (ENTERPRISE_USER, "division", None): "division",
+    (ENTERPRISE_USER, "department", None): "department",
+    (ENTERPRISE_USER, "manager", "value"): "manager_id",
+}
+
+_SIMPLE_VALUE = {"value": "value", "display": "display", "type": "type", "primary": "primary"}
+
+#: multi-valued attribute -> {sub-attribute: ScimUserValue column}
+MULTI_COLUMNS: dict[str, dict[str, str]] = {
+    "emails": _SIMPLE_VALUE,
+    "phoneNumbers": _SIMPLE_VALUE,
+    "addresses": {
+        "formatted": "formatted",
+        "streetAddress": "street_address",
+        "locality": "locality",
+        "region": "region",
+        "postalCode": "postal_code",
+        "country": "country",
+        "type": "type",
+        "primary": "primary",
+    },
+}
+
+
+# --- what the filter compiler needs: columns, and where multi-valued values live ----
+
+
+@dataclass(frozen=True)
+class MultiValued:
+    """Where the values of one multi-valued attribute of a resource row are.
+
+    ``rows()`` selects them correlated to the resource row; ``columns`` names the
+    column behind each sub-attribute.
+    """
+
+    rows: Callable[[], Select]
+    columns: dict[str, ColumnElement]
+    #: the stored order of the values, after "primary" (RFC 7643 §2.4)
+    order: tuple[ColumnElement, ...] = ()
+
+
+@dataclass(frozen=True)
+class ResourceMap:
+    """A SCIM resource type laid over tables, for filters and sorting."""
+
+    resource_type: ResourceType
+    model: type
+    scalars: dict[tuple[str | None, str, str | None], ColumnElement]
+    multi: dict[str, MultiValued]
+    meta: dict[str, ColumnElement] = field(default_factory=dict)
+    #: string columns with a stored lower-cased copy: compare and sort on the copy
+    folded: dict[str, ColumnElement] = field(default_factory=dict)
+
+
+def _user_values(attribute: str) -> MultiValued:
+    return MultiValued(
+        rows=lambda: select(ScimUserValue.pk).where(
+            ScimUserValue.user_pk == ScimUser.pk, ScimUserValue.attribute == attribute
+        ),
+        columns={sub: getattr(ScimUserValue, column) for sub, column in MULTI_COLUMNS[attribute].items()},
+        order=(ScimUserValue.position,),
+    )
+
+
+USER_MAP = ResourceMap(
+    resource_type=USER,
+    model=ScimUser,
+    scalars={
+        (None, "id", None): ScimUser.id,
+        **{key: getattr(ScimUser, column) for key, column in SCALAR_COLUMNS.items()},
+    },
+    multi={
+        **{attribute: _user_values(attribute) for attribute in MULTI_COLUMNS},
+        "groups": MultiValued(
+            rows=lambda: select(ScimMembership.group_pk)
+            .join(ScimGroup, ScimGroup.pk == ScimMembership.group_pk)
+            .where(ScimMembership.user_pk == ScimUser.pk),
+            columns={"value": ScimGroup.id, "display": ScimGroup.display_name},
+        ),
+    },
+    meta={"created": ScimUser.created_at, "lastModified": ScimUser.updated_at},
+    folded={"userName": ScimUser.user_name_ci},
+)
+
+GROUP_MAP = ResourceMap(
+    resource_type=GROUP,
+    model=ScimGroup,
+    scalars={
+        (None, "id", None): ScimGroup.id,
+        (None, "externalId", None): ScimGroup.external_id,
+        (None, "displayName", None): ScimGroup.display_name,
+    },
+    multi={
+        "members": MultiValued(
+            rows=lambda: select(ScimMembership.user_pk)
+            .join(ScimUser, ScimUser.pk == ScimMembership.user_pk)
+            .where(ScimMembership.group_pk == ScimGroup.pk),
+            columns={"value": ScimUser.id, "display": ScimUser.display_name},
+        ),
+    },
+    meta={"created": ScimGroup.created_at, "lastModified": ScimGroup.updated_at},
+    folded={"displayName": ScimGroup.display_name_ci},
+)

@@ -1,0 +1,171 @@
+"""License seats: membership of a license group asks for its license; seats decide.
+
+The rules (docs/ARCHITECTURE.md, "Licensing"), for each instance and license:
+- licensed never exceeds the paid seats, and nobody waits while a seat is free;
+- waiting members get a freed seat first come, first served (by ``queued_at``);
+- when seats are lowered, the most recently licensed lose the license first and wait again;
+- a deactivated member holds nothing and waits for nothing; reactivated, they queue at the back.
+
+Every change ends with :func:`rebalance` on the group concerned, in the same
+transaction, with the group row locked so that parallel requests on PostgreSQL
+allocate one at a time. Each step is a fixed number of statements, whatever the
+number of members, and the host hears of grants and revokes in batches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import and_, func, select, true, update
+
+from ..host import LICENSES, Host
+from ..models.scim import ScimGroup, ScimMembership, ScimUser, utcnow
+
+
+def ensure_license_groups(db, instance_id: int) -> None:
+    """Create the instance's three license groups if they are missing."""
+    existing = set(
+        db.scalars(select(ScimGroup.license).where(ScimGroup.instance_id == instance_id, ScimGroup.license.is_not(None)))
+    )
+    now = utcnow()
+    for license, name in LICENSES.items():
+        if license not in existing:
+            db.add(
+                ScimGroup(
+                    id=str(uuid.uuid4()),
+                    instance_id=instance_id,
+                    display_name=name,
+                    display_name_ci=name.lower(),
+                    license=license,
+                    created_at=now,
+                    updated_at=now,
+                    version=1,
+                )
+            )
+    db.flush()
+
+
+def lock(db, group: ScimGroup) -> None:
+    """Serialise allocation for this group's license (SELECT ... FOR UPDATE on PostgreSQL).
+
+    SQLite needs no lock: a writing request already holds the database's write lock.
+    """
+    db.execute(select(ScimGroup.pk).where(ScimGroup.pk == group.pk).with_for_update())
+
+
+def queue_times(count: int) -> list[dt.datetime]:
+    """Distinct, increasing request times for members added together, in request order."""
+    now = utcnow()
+    return [now + dt.timedelta(microseconds=i) for i in range(count)]
+
+
+def revoke_members(db, host: Host, group: ScimGroup, user_pks) -> None:
+    """Take the license from these members, if they hold it (they are leaving or deactivated)."""
+    rows = db.execute(
+        select(ScimMembership.user_pk, ScimUser.host_user_id)
+        .join(ScimUser, ScimUser.pk == ScimMembership.user_pk)
+        .where(
+            ScimMembership.group_pk == group.pk,
+            ScimMembership.user_pk.in_(user_pks) if user_pks is not None else true(),
+            ScimMembership.licensed_at.is_not(None),
+        )
+    ).all()
+    if not rows:
+        return
+    db.execute(
+        update(ScimMembership)
+        .where(ScimMembership.group_pk == group.pk, ScimMembership.user_pk.in_([r.user_pk for r in rows]))
+        .values(licensed_at=None)
+    )
+    host.license_revoked(db, group.instance_id, [r.host_user_id for r in rows], group.license)
+
+
+def rebalance(db, host: Host, group: ScimGroup) -> None:
+    """Bring the number licensed to what the seats allow, from the queue or back into it."""
+    seats = host.license_seats(db, group.instance_id, group.license)
+    licensed = db.scalar(
+        select(func.count())
+        .select_from(ScimMembership)
+        .where(ScimMembership.group_pk == group.pk, ScimMembership.licensed_at.is_not(None))
+    )
+    if seats is not None and licensed > seats:
+        _unlicense_most_recent(db, host, group, licensed - seats)
+    elif seats is None or licensed < seats:
+        _license_longest_waiting(db, host, group, None if seats is None else seats - licensed)
+
+
+def _license_longest_waiting(db, host: Host, group: ScimGroup, free: int | None) -> None:
+    waiting = (
+        select(ScimMembership.user_pk, ScimUser.host_user_id)
+        .join(ScimUser, ScimUser.pk == ScimMembership.user_pk)
+        .where(
+            ScimMembership.group_pk == group.pk,
+            ScimMembership.licensed_at.is_(None),
+            ScimMembership.queued_at.is_not(None),
+        )
+        .order_by(ScimMembership.queued_at, ScimMembership.user_pk)
+    )
+    rows = db.execute(waiting if free is None else waiting.limit(free)).all()
+    if not rows:
+        return
+    db.execute(
+        update(ScimMembership)
+        .where(ScimMembership.group_pk == group.pk, ScimMembership.user_pk.in_([r.user_pk for r in rows]))
+        .values(licensed_at=utcnow())
+    )
+    host.license_granted(db, group.instance_id, [r.host_user_id for r in rows], group.license)
+
+
+def _unlicense_most_recent(db, host: Host, group: ScimGroup, excess: int) -> None:
+    rows = db.execute(
+        select(ScimMembership.user_pk)
+        .where(ScimMembership.group_pk == group.pk, ScimMembership.licensed_at.is_not(None))
+        .order_by(ScimMembership.licensed_at.desc(), ScimMembership.user_pk.desc())
+        .limit(excess)
+    ).all()
+    revoke_members(db, host, group, [r.user_pk for r in rows])
+
+
+def _license_groups_of(db, user: ScimUser) -> list[ScimGroup]:
+    return list(
+        db.scalars(
+            select(ScimGroup)
+            .join(ScimMembership, and_(ScimMembership.group_pk == ScimGroup.pk, ScimMembership.user_pk == user.pk))
+            .where(ScimGroup.license.is_not(None))
+            .order_by(ScimGroup.pk)  # one lock order for every request: no deadlocks
+        )
+    )
+
+
+def user_deactivated(db, host: Host, user: ScimUser) -> None:
+    """A deactivated user holds no license and waits for none; their seats go to the queue."""
+    for group in _license_groups_of(db, user):
+        lock(db, group)
+        revoke_members(db, host, group, [user.pk])
+        db.execute(
+            update(ScimMembership)
+            .where(ScimMembership.group_pk == group.pk, ScimMembership.user_pk == user.pk)
+            .values(queued_at=None)
+        )
+        rebalance(db, host, group)
+
+
+def user_reactivated(db, host: Host, user: ScimUser) -> None:
+    """Back in the queue, at the back of it."""
+    for group in _license_groups_of(db, user):
+        lock(db, group)
+        db.execute(
+            update(ScimMembership)
+            .where(ScimMembership.group_pk == group.pk, ScimMembership.user_pk == user.pk)
+            .values(queued_at=utcnow())
+        )
+        rebalance(db, host, group)
+
+
+def seats_changed(db, host: Host, instance_id: int, license: str) -> None:
+    """Support changed the paid seats: license from the queue, or unlicense the newest."""
+    group = db.scalar(select(ScimGroup).where(ScimGroup.instance_id == instance_id, ScimGroup.license == license))
+    if group is not None:
+        lock(db, group)
+        rebalance(db, host, group)
