@@ -6,6 +6,7 @@ with open("README.md", encoding="utf-8") as readme:
 requires = [
     "pyramid>=2.0,<3",
     "pyramid_tm>=2.5",
+    "pyramid_retry>=2.1",
     "zope.sqlalchemy>=3.0",
     "transaction>=4.0",
     "SQLAlchemy>=2.0,<3",

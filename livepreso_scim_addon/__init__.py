@@ -13,6 +13,10 @@ def includeme(config):
     settings = load_settings(config.get_settings())
     config.registry["scim.settings"] = settings
     config.registry["scim.host"] = load_host(config.get_settings())
+    # A PostgreSQL serialization failure or deadlock (SQLSTATE class 40) reruns the
+    # whole request: zope.sqlalchemy marks those errors retryable for pyramid_tm.
+    config.get_settings().setdefault("retry.attempts", "3")
+    config.include("pyramid_retry")
     config.include(".models")
 
     from .resources import ScimRoot

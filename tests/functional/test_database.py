@@ -112,3 +112,27 @@ def test_a_failed_request_leaves_no_trace(scim, engine):
     scim.post("Users", okta_user("A@example.com"), status=409)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM hq_users")).scalar() == before
+
+
+def test_serialization_failures_are_retried(app, scim, engine):
+    """A request that hits a PostgreSQL serialization failure is run again, not answered 500."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("serialization failures are PostgreSQL's")
+    from sqlalchemy import event as sa_event
+
+    attempts = []
+
+    def fail_first(conn, cursor, statement, parameters, context, executemany):
+        if "INSERT INTO scim_users" in statement:
+            attempts.append(statement)
+            if len(attempts) == 1:
+                statement = "DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = 'serialization_failure'; END $$"
+        return statement, parameters
+
+    sa_event.listen(engine, "before_cursor_execute", fail_first, retval=True)
+    try:
+        created = scim.post("Users", okta_user("retry@example.com")).json
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", fail_first)
+    assert len(attempts) == 2
+    assert scim.get(f"Users/{created['id']}").json["userName"] == "retry@example.com"

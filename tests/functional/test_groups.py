@@ -1,0 +1,297 @@
+"""Groups over SCIM: Okta's Push Groups and Group Linking, Entra's group requests."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import event
+
+from tests.conftest import ScimClient
+
+from .test_users import okta_user, patch
+
+GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+
+
+def group_named(scim, name):
+    found = scim.get("Groups?filter=" + quote(f'displayName eq "{name}"')).json["Resources"]
+    assert len(found) == 1, name
+    return found[0]
+
+
+@pytest.fixture
+def users(scim):
+    return [scim.post("Users", okta_user(f"u{i}@example.com", displayName=f"User {i}")).json for i in range(4)]
+
+
+def member_ids(scim, group_id):
+    return sorted(m["value"] for m in scim.get(f"Groups/{group_id}").json.get("members", []))
+
+
+def test_license_groups_exist_from_the_start(scim):
+    # Okta's "Refresh App Groups" pages through GET /Groups.
+    listing = scim.get("Groups?startIndex=1&count=100").json
+    assert sorted(g["displayName"] for g in listing["Resources"]) == ["Manager", "Prep User", "Salesperson"]
+    assert listing["totalResults"] == 3
+
+
+def test_okta_link_group_sequence(scim, users):
+    sales = group_named(scim, "Salesperson")
+    url = f"Groups/{sales['id']}"
+    # Link: Okta renames the app group to its own group's name, sending the id along.
+    scim.patch(url, patch({"op": "replace", "value": {"id": sales["id"], "displayName": "Okta Sales Team"}}), status=204)
+    scim.patch(
+        url,
+        patch(
+            {"op": "replace", "value": {"id": sales["id"], "displayName": "Okta Sales Team"}},
+            {"op": "add", "path": "members", "value": [{"value": u["id"], "display": u["userName"]} for u in users[:3]]},
+        ),
+        status=204,
+    )
+    assert member_ids(scim, sales["id"]) == sorted(u["id"] for u in users[:3])
+    scim.patch(url, patch({"op": "remove", "path": f'members[value eq "{users[0]["id"]}"]'}), status=204)
+    group = scim.get(url).json
+    assert group["id"] == sales["id"] and group["displayName"] == "Okta Sales Team"
+    assert sorted(m["value"] for m in group["members"]) == sorted(u["id"] for u in users[1:3])
+    member = next(m for m in group["members"] if m["value"] == users[1]["id"])
+    assert member == {"value": users[1]["id"], "$ref": member["$ref"], "display": "User 1", "type": "User"}
+    assert member["$ref"].endswith(f"/scim/v2/acme/Users/{users[1]['id']}")
+    # The renamed group is found by its new name and no longer by the old one.
+    assert scim.get("Groups?filter=" + quote('displayName eq "salesperson"')).json["totalResults"] == 0
+    assert group_named(scim, "okta sales team")["id"] == sales["id"]
+
+
+def test_push_group_and_full_membership_push(scim, users):
+    created = scim.post("Groups", {"schemas": [GROUP], "displayName": "Field Reps", "members": [{"value": users[0]["id"]}]})
+    group = created.json
+    assert created.headers["Location"] == group["meta"]["location"]
+    assert [m["value"] for m in group["members"]] == [users[0]["id"]]
+    url = f"Groups/{group['id']}"
+    scim.patch(url, patch({"op": "replace", "path": "members", "value": [{"value": users[1]["id"]}, {"value": users[2]["id"]}]}), status=204)
+    assert member_ids(scim, group["id"]) == sorted([users[1]["id"], users[2]["id"]])
+    scim.patch(url, patch({"op": "remove", "path": "members"}), status=204)
+    assert member_ids(scim, group["id"]) == []
+
+
+def test_entra_group_requests(scim, users):
+    body = {
+        "schemas": [GROUP, "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],
+        "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159",
+        "displayName": "displayName",
+        "meta": {"resourceType": "Group"},
+    }
+    group = scim.post("Groups", body).json
+    assert group["externalId"] == "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159"
+    lookup = "Groups?excludedAttributes=members&filter=" + quote('displayName eq "displayName"')
+    found = scim.get(lookup).json
+    assert found["totalResults"] == 1 and "members" not in found["Resources"][0]
+    url = f"Groups/{group['id']}"
+    scim.patch(url, patch({"op": "Add", "path": "members", "value": [{"value": u["id"]} for u in users]}), status=204)
+    scim.patch(url, patch({"op": "Remove", "path": "members", "value": [{"value": users[0]["id"]}]}), status=204)
+    assert member_ids(scim, group["id"]) == sorted(u["id"] for u in users[1:])
+    scim.patch(url, patch({"op": "Replace", "path": "displayName", "value": "1879db59-3bdf-4490-ad68-ab880a269474updatedDisplayName"}), status=204)
+    assert scim.get(url).json["displayName"] == "1879db59-3bdf-4490-ad68-ab880a269474updatedDisplayName"
+    assert scim.get("Groups?filter=" + quote('externalId eq "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159"')).json["totalResults"] == 1
+
+
+def test_custom_app_put(scim, users):
+    group = scim.post("Groups", {"displayName": "Custom", "members": [{"value": users[0]["id"]}]}).json
+    body = {**group, "displayName": "Custom Renamed", "members": [{"value": users[1]["id"]}, {"value": users[2]["id"]}]}
+    replaced = scim.put(f"Groups/{group['id']}", body).json
+    assert replaced["displayName"] == "Custom Renamed"
+    assert sorted(m["value"] for m in replaced["members"]) == sorted([users[1]["id"], users[2]["id"]])
+    assert replaced["meta"]["version"] != group["meta"]["version"]
+
+
+def test_display_name_unique_case_insensitively(scim):
+    scim.post("Groups", {"displayName": "Team"})
+    assert scim.post("Groups", {"displayName": "TEAM"}, status=409).json["scimType"] == "uniqueness"
+    other = scim.post("Groups", {"displayName": "Other"}).json
+    response = scim.patch(f"Groups/{other['id']}", patch({"op": "replace", "path": "displayName", "value": "team"}), status=409)
+    assert response.json["scimType"] == "uniqueness"
+    assert scim.post("Groups", {"displayName": "salesperson"}, status=409).json["scimType"] == "uniqueness"
+    assert scim.post("Groups", {"members": []}, status=400).json["scimType"] == "invalidValue"
+
+
+def test_unknown_members_are_invalid_and_nothing_applies(scim, other_tenant, testapp, users):
+    stranger = ScimClient(testapp, other_tenant).post("Users", okta_user("stranger@example.com")).json
+    group = scim.post("Groups", {"displayName": "Team", "members": [{"value": users[0]["id"]}]}).json
+    url = f"Groups/{group['id']}"
+    for bad in (stranger["id"], "not-an-id", "00000000-0000-4000-8000-000000000000"):
+        response = scim.patch(
+            url,
+            patch(
+                {"op": "replace", "path": "displayName", "value": "Renamed"},
+                {"op": "add", "path": "members", "value": [{"value": users[1]["id"]}, {"value": bad}]},
+            ),
+            status=400,
+        )
+        assert response.json["scimType"] == "invalidValue" and bad in response.json["detail"]
+        current = scim.get(url).json
+        assert current["displayName"] == "Team" and [m["value"] for m in current["members"]] == [users[0]["id"]]
+    assert scim.post("Groups", {"displayName": "X", "members": [{"value": stranger["id"]}]}, status=400)
+
+
+def test_member_sub_attributes_are_immutable(scim, users):
+    group = scim.post("Groups", {"displayName": "Team", "members": [{"value": users[0]["id"]}]}).json
+    path = f'members[value eq "{users[0]["id"]}"].display'
+    response = scim.patch(f"Groups/{group['id']}", patch({"op": "replace", "path": path, "value": "x"}), status=400)
+    assert response.json["scimType"] == "mutability"
+
+
+def test_patch_answers_the_group_when_asked(scim, users):
+    group = scim.post("Groups", {"displayName": "Team"}).json
+    response = scim.patch(
+        f"Groups/{group['id']}?attributes=displayName",
+        patch({"op": "replace", "path": "displayName", "value": "Team 2"}),
+    )
+    assert response.json == {"schemas": [GROUP], "id": group["id"], "displayName": "Team 2"}
+
+
+def test_filters(scim, users):
+    team = scim.post("Groups", {"displayName": "Team", "externalId": "okta-1", "members": [{"value": users[0]["id"]}]}).json
+    scim.post("Groups", {"displayName": "Other", "members": [{"value": users[1]["id"]}]})
+
+    def found(expression):
+        return sorted(g["displayName"] for g in scim.get("Groups?filter=" + quote(expression)).json["Resources"])
+
+    assert found('displayName eq "TEAM"') == ["Team"]
+    assert found('displayName sw "Sales"') == ["Salesperson"]
+    assert found('externalId eq "okta-1"') == ["Team"]
+    assert found('externalId eq "OKTA-1"') == []
+    assert found(f'id eq "{team["id"]}"') == ["Team"]
+    assert found(f'members[value eq "{users[0]["id"]}"]') == ["Team"]
+    assert found(f'members.value eq "{users[1]["id"]}"') == ["Other"]
+    assert found("members pr") == ["Other", "Team"]
+    assert found('meta.lastModified gt "2000-01-01T00:00:00Z" and displayName ew "am"') == ["Team"]
+    assert scim.get("Groups?filter=" + quote('members.nope eq "x"'), status=400).json["scimType"] == "invalidFilter"
+    assert [g["displayName"] for g in scim.get("Groups?sortBy=displayName").json["Resources"]] == [
+        "Manager",
+        "Other",
+        "Prep User",
+        "Salesperson",
+        "Team",
+    ]
+    body = {"filter": 'displayName eq "Team"', "excludedAttributes": ["members"]}
+    searched = scim.post("Groups/.search", body, status=200).json["Resources"]
+    assert [g["displayName"] for g in searched] == ["Team"] and "members" not in searched[0]
+
+
+def test_users_list_their_groups(scim, users):
+    team = scim.post("Groups", {"displayName": "Team", "members": [{"value": users[0]["id"]}]}).json
+    user = scim.get(f"Users/{users[0]['id']}").json
+    assert user["groups"] == [
+        {"value": team["id"], "$ref": team["meta"]["location"], "display": "Team", "type": "direct"}
+    ]
+    assert "groups" not in scim.get(f"Users/{users[1]['id']}").json
+    assert scim.get("Users?filter=" + quote(f'groups.value eq "{team["id"]}"')).json["totalResults"] == 1
+    assert scim.get("Users?filter=" + quote('groups[display eq "team"]')).json["totalResults"] == 1
+    # groups is read-only: a PUT carrying it changes nothing.
+    scim.put(f"Users/{users[1]['id']}", {**scim.get(f"Users/{users[1]['id']}").json, "groups": [{"value": team["id"]}]})
+    assert member_ids(scim, team["id"]) == [users[0]["id"]]
+
+
+def test_deleted_users_leave_their_groups(scim, users):
+    team = scim.post("Groups", {"displayName": "Team", "members": [{"value": u["id"]} for u in users[:2]]}).json
+    scim.delete(f"Users/{users[0]['id']}")
+    assert member_ids(scim, team["id"]) == [users[1]["id"]]
+
+
+def test_delete_plain_group(scim, users):
+    team = scim.post("Groups", {"displayName": "Team", "members": [{"value": users[0]["id"]}]}).json
+    scim.delete(f"Groups/{team['id']}")
+    scim.get(f"Groups/{team['id']}", status=404)
+    assert "groups" not in scim.get(f"Users/{users[0]['id']}").json
+
+
+def test_delete_license_group_resets_it(scim, users):
+    sales = group_named(scim, "Salesperson")
+    url = f"Groups/{sales['id']}"
+    scim.patch(url, patch({"op": "replace", "value": {"displayName": "Okta Sales", "externalId": "00g1"}}), status=204)
+    scim.patch(url, patch({"op": "add", "path": "members", "value": [{"value": users[0]["id"]}]}), status=204)
+    scim.delete(url)
+    group = scim.get(url).json
+    assert group["displayName"] == "Salesperson" and "members" not in group and "externalId" not in group
+
+
+def test_etags_on_groups(scim):
+    group = scim.post("Groups", {"displayName": "Team"}).json
+    url = f"Groups/{group['id']}"
+    scim.get(url, headers={"If-None-Match": group["meta"]["version"]}, status=304)
+    scim.patch(url, patch({"op": "replace", "path": "displayName", "value": "A"}), status=204)
+    stale = patch({"op": "replace", "path": "displayName", "value": "B"})
+    assert scim.patch(url, stale, headers={"If-Match": group["meta"]["version"]}, status=412).json["status"] == "412"
+
+
+def _statements(engine, action):
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return statements
+
+
+@pytest.mark.parametrize("license_group", [False, True])
+def test_membership_changes_cost_a_fixed_number_of_statements(app, scim, engine, license_group):
+    from tests.functional.test_licensing import set_seats
+
+    set_seats(app, scim.tenant, "standard", 500)
+    people = _bulk_users(scim, 1010)
+    counts = {}
+    for n, chunk in ((10, people[:10]), (1000, people[10:1010])):
+        if license_group:
+            group_id = group_named(scim, "Salesperson")["id"]
+            scim.patch(f"Groups/{group_id}", patch({"op": "remove", "path": "members"}), status=204)
+        else:
+            group_id = scim.post("Groups", {"displayName": f"Team {n}"}).json["id"]
+        body = patch({"op": "add", "path": "members", "value": [{"value": u} for u in chunk]})
+        added = _statements(engine, lambda: scim.patch(f"Groups/{group_id}", body, status=204))
+        body = patch({"op": "remove", "path": "members", "value": [{"value": u} for u in chunk]})
+        removed = _statements(engine, lambda: scim.patch(f"Groups/{group_id}", body, status=204))
+        counts[n] = (len(added), len(removed))
+        assert len(member_ids(scim, group_id)) == 0
+    assert counts[10] == counts[1000], counts
+
+
+def _bulk_users(scim, count):
+    """Users inserted straight into the tables: the test is about groups, not N POSTs."""
+    import uuid
+
+    from livepreso_scim_addon.models.scim import ScimUser, utcnow
+
+    session = scim.testapp.app.registry["dbsession_factory"]()
+    now = utcnow()
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    session.add_all(
+        ScimUser(
+            id=user_id,
+            instance_id=scim.tenant.id,
+            host_user_id=10_000 + i,
+            user_name=f"bulk{i}@example.com",
+            user_name_ci=f"bulk{i}@example.com",
+            active=True,
+            created_at=now,
+            updated_at=now,
+            version=1,
+        )
+        for i, user_id in enumerate(ids)
+    )
+    session.commit()
+    session.close()
+    return ids
+
+
+def test_group_pages_load_members_in_one_query(scim, engine, users):
+    for i in range(5):
+        scim.post("Groups", {"displayName": f"G{i}", "members": [{"value": u["id"]} for u in users]})
+    with_members = _statements(engine, lambda: scim.get("Groups?count=100"))
+    without = _statements(engine, lambda: scim.get("Groups?count=100&excludedAttributes=members"))
+    assert sum("scim_memberships" in s for s in with_members) == 1
+    assert not any("scim_memberships" in s for s in without)
