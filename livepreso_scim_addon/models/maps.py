@@ -133,7 +133,7 @@ GROUP_MAP = ResourceMap(
             rows=lambda: select(ScimMembership.user_pk)
             .join(ScimUser, ScimUser.pk == ScimMembership.user_pk)
             .where(ScimMembership.group_pk == ScimGroup.pk),
-            columns={"value": ScimUser.id, "display": ScimUser.display_name},
+            columns={"value": ScimUser.id},
         ),
     },
     meta={"created": ScimGroup.created_at, "lastModified": ScimGroup.updated_at},

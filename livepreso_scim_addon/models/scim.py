@@ -66,7 +66,8 @@ class ScimUser(Base):
     preferred_language: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
     locale: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
     timezone: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # NULL: the client never said (or removed it); HQ treats that as active.
+    active: Mapped[bool | None] = mapped_column(Boolean)
     name_formatted: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
     name_family: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
     name_given: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
@@ -82,6 +83,11 @@ class ScimUser(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+    @property
+    def is_active(self) -> bool:
+        """Only an explicit ``active: false`` deactivates (RFC 7643 §4.1.1)."""
+        return self.active is not False
 
     values: Mapped[list[ScimUserValue]] = relationship(
         back_populates="user",

@@ -341,18 +341,20 @@ GROUP_SCHEMA = Schema(
             multi_valued=True,
             sub_attributes=(
                 _s("value", "The id of a User of this instance.", case_exact=True, mutability="immutable"),
+                # As in RFC 7643 §8.7.1: value, $ref and type, all immutable; a client
+                # may send them, the server derives $ref and type from the member. No
+                # "display": what a client reads back is exactly what it wrote.
                 _s(
                     "$ref",
                     "The URI of the member.",
                     type="reference",
-                    mutability="readOnly",
+                    mutability="immutable",
                     reference_types=("User",),
                 ),
-                _s("display", "The member's displayName, else userName.", mutability="readOnly"),
                 _s(
                     "type",
                     "The type of the member: always 'User'.",
-                    mutability="readOnly",
+                    mutability="immutable",
                     canonical_values=("User",),
                 ),
             ),

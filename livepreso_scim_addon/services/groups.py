@@ -8,8 +8,6 @@ ten. Membership of a license group asks for its license (``services.licensing``)
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -27,14 +25,6 @@ from .users import UUID
 __all__ = ["GROUP"]
 
 
-@dataclass(frozen=True)
-class Member:
-    """A member as a group lists it (RFC 7643 §4.2)."""
-
-    id: str
-    display: str
-
-
 def get_group(db, instance_id: int, group_id: str) -> ScimGroup | None:
     """The instance's group with this SCIM id; another instance's id is simply unknown."""
     if not UUID.fullmatch(group_id):
@@ -46,31 +36,29 @@ def etag(group: ScimGroup) -> str:
     return f'W/"{group.version}"'
 
 
-def load_members(db, group_pks: list[int]) -> dict[int, list[Member]]:
-    """The members of a page of groups, in one query."""
-    members: dict[int, list[Member]] = {pk: [] for pk in group_pks}
+def load_members(db, group_pks: list[int]) -> dict[int, list[str]]:
+    """The member (user) ids of a page of groups, in one query."""
+    members: dict[int, list[str]] = {pk: [] for pk in group_pks}
     if not group_pks:
         return members
     rows = db.execute(
-        select(ScimMembership.group_pk, ScimUser.id, ScimUser.display_name, ScimUser.user_name)
+        select(ScimMembership.group_pk, ScimUser.id)
         .join(ScimUser, ScimUser.pk == ScimMembership.user_pk)
         .where(ScimMembership.group_pk.in_(group_pks))
         .order_by(ScimMembership.group_pk, ScimMembership.created_at, ScimMembership.user_pk)
     )
-    for group_pk, user_id, display_name, user_name in rows:
-        members[group_pk].append(Member(user_id, display_name or user_name))
+    for group_pk, user_id in rows:
+        members[group_pk].append(user_id)
     return members
 
 
-def to_resource(group: ScimGroup, location: str, users_base: str, members: list[Member] | None) -> dict:
+def to_resource(group: ScimGroup, location: str, users_base: str, members: list[str] | None) -> dict:
     """The SCIM representation of a group; ``members`` None leaves them out (not loaded)."""
     resource: dict = {"schemas": [CORE_GROUP], "id": group.id, "displayName": group.display_name}
     if group.external_id is not None:
         resource["externalId"] = group.external_id
     if members:
-        resource["members"] = [
-            {"value": m.id, "$ref": f"{users_base}/{m.id}", "display": m.display, "type": "User"} for m in members
-        ]
+        resource["members"] = [{"value": m, "$ref": f"{users_base}/{m}", "type": "User"} for m in members]
     resource["meta"] = {
         "resourceType": "Group",
         "created": format_datetime(group.created_at),
@@ -100,7 +88,7 @@ def _flush(db, display_name: str) -> None:
 
 def _member_ids(resource: dict) -> list[str]:
     """The member ids of a validated resource, in order, without repeats."""
-    return list(dict.fromkeys(m["value"] for m in resource.get("members", []) if m.get("value")))
+    return _ids_from(resource.get("members", []))
 
 
 def create_group(db, host: Host, instance_id: int, body) -> ScimGroup:
@@ -259,7 +247,7 @@ class _Membership:
             return {}
         malformed = [i for i in ids if not UUID.fullmatch(i)]
         rows = {} if len(malformed) == len(ids) else {
-            row.id: (row.pk, row.active)
+            row.id: (row.pk, row.active is not False)
             for row in self.db.execute(
                 select(ScimUser.id, ScimUser.pk, ScimUser.active).where(
                     ScimUser.instance_id == self.group.instance_id, ScimUser.id.in_(ids)
@@ -364,11 +352,21 @@ class _Membership:
 
 
 def _ids_from(value) -> list[str]:
-    """Member ids from ``[{"value": id}, ...]``, one such object, or bare ids."""
+    """Member ids from ``[{"value": id}, ...]``, one such object, or bare ids.
+
+    A member given only by ``$ref`` is the resource that URI names (RFC 7643 §4.2).
+    """
     items = value if isinstance(value, list) else [value]
     ids = []
     for item in items:
-        member_id = item.get("value") if isinstance(item, dict) else item
+        member_id = item
+        if isinstance(item, dict):
+            fields = {k.lower(): v for k, v in item.items() if isinstance(k, str)}
+            if isinstance(fields.get("type"), str) and fields["type"].lower() != "user":
+                raise invalid_value("Only users can be members; groups cannot be nested.")
+            member_id = fields.get("value")
+            if not member_id and isinstance(fields.get("$ref"), str):
+                member_id = fields["$ref"].rstrip("/").rsplit("/", 1)[-1]
         if not isinstance(member_id, str) or not member_id:
             raise invalid_value("Each member needs a 'value': the id of a user.")
         ids.append(member_id)

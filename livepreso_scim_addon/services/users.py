@@ -90,7 +90,6 @@ def _columns_from(resource: dict) -> dict:
         if sub is not None:
             value = value.get(sub) if isinstance(value, dict) else None
         values[column] = value
-    values["active"] = values["active"] is not False  # absent means active (RFC 7643 §4.1.1)
     return values
 
 
@@ -153,7 +152,9 @@ def create_user(db, host: Host, instance_id: int, body) -> ScimUser:
     _check_unique(db, instance_id, resource["userName"], None)
     columns = _columns_from(resource)
     try:
-        host_user_id = host.provision_user(db, instance_id, None, _host_profile(resource, columns["active"]))
+        host_user_id = host.provision_user(
+            db, instance_id, None, _host_profile(resource, columns["active"] is not False)
+        )
     except HostConflict as exc:
         raise uniqueness(str(exc)) from None
     now = utcnow()
@@ -200,7 +201,7 @@ def _store(db, host: Host, user: ScimUser, resource: dict) -> ScimUser:
     if "user_name" in changed_columns:
         _check_unique(db, user.instance_id, columns["user_name"], user.pk)
         user.user_name_ci = columns["user_name"].lower()
-    was_active = user.active
+    was_active = user.is_active
     for column, value in changed_columns.items():
         setattr(user, column, value)
     if values_changed:
@@ -208,14 +209,14 @@ def _store(db, host: Host, user: ScimUser, resource: dict) -> ScimUser:
     user.updated_at = utcnow()
     user.version += 1
     try:
-        host.provision_user(db, user.instance_id, user.host_user_id, _host_profile(resource, user.active))
+        host.provision_user(db, user.instance_id, user.host_user_id, _host_profile(resource, user.is_active))
     except HostConflict as exc:
         raise uniqueness(str(exc)) from None
     _flush(db, user.user_name)
-    if was_active and not user.active:
+    if was_active and not user.is_active:
         host.end_sessions(db, user.instance_id, user.host_user_id)
         licensing.user_deactivated(db, host, user)
-    elif user.active and not was_active:
+    elif user.is_active and not was_active:
         licensing.user_reactivated(db, host, user)
     return user
 

@@ -40,3 +40,4 @@ def list_schemas(context, request):
 @scim_view(context=DiscoveryItem, request_method="GET", permission=Permission.READ)
 def get_discovery_item(context, request):
     return _document(context.item, scim_base_url(request, context.instance))
+

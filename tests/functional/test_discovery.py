@@ -43,9 +43,8 @@ def test_schemas_list_every_stored_attribute(scim):
     members = next(a for a in group["attributes"] if a["name"] == "members")
     assert {a["name"]: a["mutability"] for a in members["subAttributes"]} == {
         "value": "immutable",
-        "$ref": "readOnly",
-        "display": "readOnly",
-        "type": "readOnly",
+        "$ref": "immutable",
+        "type": "immutable",
     }
     core = scim.get("Schemas/urn:ietf:params:scim:schemas:core:2.0:User").json
     by_name = {a["name"]: a for a in core["attributes"]}

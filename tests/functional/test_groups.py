@@ -55,7 +55,7 @@ def test_okta_link_group_sequence(scim, users):
     assert group["id"] == sales["id"] and group["displayName"] == "Okta Sales Team"
     assert sorted(m["value"] for m in group["members"]) == sorted(u["id"] for u in users[1:3])
     member = next(m for m in group["members"] if m["value"] == users[1]["id"])
-    assert member == {"value": users[1]["id"], "$ref": member["$ref"], "display": "User 1", "type": "User"}
+    assert member == {"value": users[1]["id"], "$ref": member["$ref"], "type": "User"}
     assert member["$ref"].endswith(f"/scim/v2/acme/Users/{users[1]['id']}")
     # The renamed group is found by its new name and no longer by the old one.
     assert scim.get("Groups?filter=" + quote('displayName eq "salesperson"')).json["totalResults"] == 0
@@ -295,3 +295,20 @@ def test_group_pages_load_members_in_one_query(scim, engine, users):
     without = _statements(engine, lambda: scim.get("Groups?count=100&excludedAttributes=members"))
     assert sum("scim_memberships" in s for s in with_members) == 1
     assert not any("scim_memberships" in s for s in without)
+
+
+def test_search_across_resource_types(scim, users):
+    scim.post("Groups", {"displayName": "Team", "members": [{"value": users[0]["id"]}]})
+    everything = scim.post(".search", {"startIndex": 1, "count": 100}, status=200).json
+    assert everything["totalResults"] == 4 + 4  # four users, three license groups and Team
+    kinds = [r["meta"]["resourceType"] for r in everything["Resources"]]
+    assert kinds == ["User"] * 4 + ["Group"] * 4
+    # Paging runs across the boundary between the types.
+    page = scim.post(".search", {"startIndex": 4, "count": 2}, status=200).json
+    assert [r["meta"]["resourceType"] for r in page["Resources"]] == ["User", "Group"]
+    assert page["totalResults"] == 8 and page["startIndex"] == 4
+    # An attribute only users have matches no group, and the other way round.
+    assert scim.post(".search", {"filter": 'userName sw "u1"'}, status=200).json["totalResults"] == 1
+    named = scim.post(".search", {"filter": 'displayName eq "Team"', "attributes": ["displayName"]}, status=200).json
+    assert named["Resources"] == [{"schemas": [GROUP], "id": named["Resources"][0]["id"], "displayName": "Team"}]
+    assert scim.post(".search", {"filter": 'nosuch eq "x"'}, status=400).json["scimType"] == "invalidFilter"

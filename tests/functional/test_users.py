@@ -164,11 +164,20 @@ def test_okta_profile_update_is_get_edit_put(scim, dbsession):
     assert hq_user(dbsession, user["id"]).family_name == "Smith"
 
 
-def test_put_replaces_attributes_it_omits(scim):
+def test_put_replaces_attributes_it_omits(scim, dbsession):
     user = scim.post("Users", okta_user(title="Boss", nickName="JD")).json
     replaced = scim.put(f"Users/{user['id']}", {"schemas": [CORE], "userName": user["userName"]}).json
     assert "title" not in replaced and "nickName" not in replaced and "emails" not in replaced
-    assert replaced["active"] is True
+    # "active" unassigned is not "active: false": HQ keeps the person active.
+    assert "active" not in replaced
+    assert hq_user(dbsession, user["id"]).active is True
+
+
+def test_removing_active_leaves_the_user_active_in_hq(scim, dbsession):
+    user = scim.post("Users", okta_user()).json
+    patched = scim.patch(f"Users/{user['id']}", patch({"op": "remove", "path": "active"})).json
+    assert "active" not in patched
+    assert hq_user(dbsession, user["id"]).active is True
 
 
 def test_put_ignores_read_only_id_and_meta(scim):
