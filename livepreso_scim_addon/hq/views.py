@@ -8,6 +8,7 @@ from pyramid.security import forget, remember
 from pyramid.view import forbidden_view_config, view_config
 from sqlalchemy import func, select
 
+from ..services import licensing
 from .models import HqUser, Instance, UserLicense
 from .security import verify_password
 
@@ -90,6 +91,7 @@ def user_list(context, request):
     return {
         "instance": context.instance,
         "identity": request.identity,
+        "license_groups": licensing.summary(db, request.registry["scim.host"], context.instance.id),
         "users": rows,
         "licenses": licenses,
         "page": page,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import and_, func, select, true, update
 
@@ -169,3 +170,34 @@ def seats_changed(db, host: Host, instance_id: int, license: str) -> None:
     if group is not None:
         lock(db, group)
         rebalance(db, host, group)
+
+
+@dataclass(frozen=True)
+class LicenseGroupSummary:
+    """What HQ shows of a license group: its current (maybe Okta's) name and its use."""
+
+    name: str
+    license: str
+    seats: int | None
+    licensed: int
+    waiting: int
+
+
+def summary(db, host: Host, instance_id: int) -> list[LicenseGroupSummary]:
+    """The instance's license groups with seats, licensed and waiting counts, in one query."""
+    licensed = func.count(ScimMembership.licensed_at)
+    waiting = func.count(ScimMembership.queued_at) - licensed
+    rows = db.execute(
+        select(ScimGroup.display_name, ScimGroup.license, licensed, waiting)
+        .outerjoin(ScimMembership, ScimMembership.group_pk == ScimGroup.pk)
+        .where(ScimGroup.instance_id == instance_id, ScimGroup.license.is_not(None))
+        .group_by(ScimGroup.pk, ScimGroup.display_name, ScimGroup.license)
+    ).all()
+    order = list(LICENSES)
+    return sorted(
+        (
+            LicenseGroupSummary(name, license, host.license_seats(db, instance_id, license), n_licensed, n_waiting)
+            for name, license, n_licensed, n_waiting in rows
+        ),
+        key=lambda s: order.index(s.license),
+    )

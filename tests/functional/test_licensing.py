@@ -9,7 +9,8 @@ import pytest
 import transaction
 from sqlalchemy import select
 
-from livepreso_scim_addon.hq.models import UserLicense
+from livepreso_scim_addon.hq.models import HqUser, UserLicense
+from livepreso_scim_addon.hq.security import hash_password
 from livepreso_scim_addon.models import get_tm_session
 from livepreso_scim_addon.models.scim import ScimUser
 from livepreso_scim_addon.services import licensing
@@ -180,3 +181,19 @@ def test_parallel_adds_never_exceed_the_seats(app, live_server, tenant, dbsessio
 
     assert _parallel(20, add_one) == [204] * 20
     assert len(licensed(dbsession)) == 5
+
+
+def test_hq_shows_license_groups_by_their_current_name(app, testapp, scim, sales):
+    set_seats(app, scim.tenant, "standard", 1)
+    ids = new_users(scim, "ann", "bob")
+    scim.patch(f"Groups/{sales['id']}", patch({"op": "replace", "value": {"displayName": "Okta Reps"}}), status=204)
+    add(scim, sales, ids["ann"], ids["bob"])
+    with transaction.manager:
+        db = get_tm_session(app.registry["dbsession_factory"], transaction.manager)
+        db.add(HqUser(instance_id=scim.tenant.id, login="boss@x.com", login_ci="boss@x.com", is_manager=True, password_hash=hash_password("a long password")))
+    form = testapp.get("/hq/acme/login").forms[0]
+    form["login"], form["password"] = "boss@x.com", "a long password"
+    form.submit(status=303)
+    page = testapp.get("/hq/acme/users")
+    row = page.html.find("table", class_="license-groups").find("td", string="Okta Reps").parent
+    assert [td.text for td in row.find_all("td")] == ["Okta Reps", "standard", "1", "1", "1"]
