@@ -8,16 +8,18 @@ ten. Membership of a license group asks for its license (``services.licensing``)
 from __future__ import annotations
 
 import uuid
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..host import LICENSES, Host
-from ..models.filtering import compile_filter, compile_value_filter, sort_key
+from ..models.filtering import compile_value_filter
+from ..models.listing import list_page
 from ..models.maps import GROUP_MAP
 from ..models.scim import ScimGroup, ScimMembership, ScimUser, utcnow
 from ..scim import filter as scim_filter
 from ..scim.errors import invalid_syntax, invalid_value, mutability, uniqueness
 from ..scim.patch import apply_patch
+from ..scim.query import ListQuery
 from ..scim.schemas import CORE_GROUP, GROUP, deserialize_resource, format_datetime
 from . import licensing
 from .users import UUID
@@ -373,20 +375,6 @@ def _ids_from(value) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def search_groups(db, instance_id: int, filter_node=None, sort_by=None, descending=False, start_index=1, count=100):
-    """One COUNT and one SELECT of the page (RFC 7644 §3.4.2)."""
-    where = [ScimGroup.instance_id == instance_id]
-    if filter_node is not None:
-        where.append(compile_filter(GROUP_MAP, filter_node))
-    total = db.scalar(select(func.count()).select_from(ScimGroup).where(*where))
-    if count <= 0 or start_index > total:
-        return total, []
-    order = []
-    if sort_by:
-        key = sort_key(GROUP_MAP, sort_by)
-        if key is not None:
-            order.append(key.desc().nulls_first() if descending else key.asc().nulls_last())
-    order.append(ScimGroup.pk.desc() if descending and order else ScimGroup.pk)
-    query = select(ScimGroup).where(*where).order_by(*order).offset(start_index - 1).limit(count)
-    return total, list(db.scalars(query))
-
+def search_groups(db, instance_id: int, query: ListQuery) -> tuple[int, list[ScimGroup]]:
+    """GET /Groups and POST /Groups/.search (RFC 7644 §3.4.2, §3.4.3)."""
+    return list_page(db, GROUP_MAP, instance_id, query)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..host import Host, HostConflict, HostUserProfile
-from ..models.filtering import compile_filter, sort_key
+from ..models.listing import list_page
 from ..models.maps import MULTI_COLUMNS, SCALAR_COLUMNS, USER_MAP
 from ..models.scim import ScimGroup, ScimMembership, ScimUser, ScimUserValue, utcnow
 from ..scim.errors import uniqueness
 from ..scim.patch import apply_patch
+from ..scim.query import ListQuery
 from ..scim.schemas import CORE_USER, ENTERPRISE_USER, USER, deserialize_resource, format_datetime
 from . import licensing
 
@@ -229,28 +230,6 @@ def delete_user(db, host: Host, user: ScimUser) -> None:
     db.flush()
 
 
-def search_users(
-    db,
-    instance_id: int,
-    filter_node=None,
-    sort_by: str | None = None,
-    descending: bool = False,
-    start_index: int = 1,
-    count: int = 100,
-) -> tuple[int, list[ScimUser]]:
-    """One COUNT and one SELECT of the page (RFC 7644 §3.4.2)."""
-    where = [ScimUser.instance_id == instance_id]
-    if filter_node is not None:
-        where.append(compile_filter(USER_MAP, filter_node))
-    total = db.scalar(select(func.count()).select_from(ScimUser).where(*where))
-    if count <= 0 or start_index > total:
-        return total, []
-    order = []
-    if sort_by:
-        key = sort_key(USER_MAP, sort_by)
-        if key is not None:
-            # Absent values sort last ascending, first descending, on every backend.
-            order.append(key.desc().nulls_first() if descending else key.asc().nulls_last())
-    order.append(ScimUser.pk.desc() if descending and order else ScimUser.pk)
-    query = select(ScimUser).where(*where).order_by(*order).offset(start_index - 1).limit(count)
-    return total, list(db.scalars(query))
+def search_users(db, instance_id: int, query: ListQuery) -> tuple[int, list[ScimUser]]:
+    """GET /Users and POST /Users/.search (RFC 7644 §3.4.2, §3.4.3)."""
+    return list_page(db, USER_MAP, instance_id, query)

@@ -5,18 +5,17 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPNoContent
 
 from ..resources import GroupResource, GroupsCollection
-from ..scim.query import parse_list_query
 from ..scim.schemas import GROUP
-from ..scim.serialize import list_response, parse_projection, project
+from ..scim.serialize import project
 from ..security import Permission
 from ..services import groups
 from .base import check_if_match, if_none_match_response, read_json, scim_base_url, scim_view
+from .endpoint import Endpoint
 
 
 def _render(request, instance, rows, projection) -> list[dict]:
     """Groups as resources; members loaded in one query, and only when returned."""
-    db = request.dbsession
-    members = groups.load_members(db, [g.pk for g in rows]) if projection.returns("members") else {}
+    members = groups.load_members(request.dbsession, [g.pk for g in rows]) if projection.returns("members") else {}
     base = scim_base_url(request, instance)
     return [
         project(groups.to_resource(g, f"{base}/Groups/{g.id}", f"{base}/Users", members.get(g.pk)), projection)
@@ -24,54 +23,31 @@ def _render(request, instance, rows, projection) -> list[dict]:
     ]
 
 
-def _projection(request):
-    return parse_projection(GROUP, request.GET.get("attributes"), request.GET.get("excludedAttributes"))
-
-
-def _single(request, instance, group, status=200):
-    request.response.status_code = status
-    request.response.headers["ETag"] = groups.etag(group)
-    return _render(request, instance, [group], _projection(request))[0]
-
-
-def _list(context, request, params):
-    settings = request.registry["scim.settings"]
-    query = parse_list_query(params, settings.default_page_size, settings.max_page_size)
-    total, rows = groups.search_groups(
-        request.dbsession,
-        context.instance.id,
-        filter_node=query.filter,
-        sort_by=query.sort_by,
-        descending=query.descending,
-        start_index=query.start_index,
-        count=query.count,
-    )
-    projection = parse_projection(GROUP, query.attributes, query.excluded_attributes)
-    return list_response(_render(request, context.instance, rows, projection), total, query.start_index)
+GROUPS = Endpoint(GROUP, groups.search_groups, _render, groups.etag)
 
 
 @scim_view(context=GroupsCollection, request_method="GET", permission=Permission.READ)
 def list_groups(context, request):
-    return _list(context, request, request.GET)
+    return GROUPS.list(context, request, request.GET)
 
 
 @scim_view(context=GroupsCollection, name=".search", request_method="POST", permission=Permission.READ)
 def search_groups(context, request):
-    return _list(context, request, read_json(request, expect_object=True))
+    return GROUPS.list(context, request, read_json(request, expect_object=True))
 
 
 @scim_view(context=GroupsCollection, request_method="POST", permission=Permission.WRITE)
 def create_group(context, request):
     instance = context.instance
     group = groups.create_group(request.dbsession, request.registry["scim.host"], instance.id, read_json(request))
-    request.response.headers["Location"] = f"{scim_base_url(request, instance)}/Groups/{group.id}"
-    return _single(request, instance, group, status=201)
+    request.response.headers["Location"] = GROUPS.location(request, instance, group)
+    return GROUPS.single(request, instance, group, status=201)
 
 
 @scim_view(context=GroupResource, request_method="GET", permission=Permission.READ)
 def get_group(context, request):
     not_modified = if_none_match_response(request, groups.etag(context.group))
-    return not_modified or _single(request, context.instance, context.group)
+    return not_modified or GROUPS.single(request, context.instance, context.group)
 
 
 @scim_view(context=GroupResource, request_method="PUT", permission=Permission.WRITE)
@@ -79,7 +55,7 @@ def replace_group(context, request):
     body = read_json(request)
     check_if_match(request, groups.etag(context.group))
     group = groups.replace_group(request.dbsession, request.registry["scim.host"], context.group, body)
-    return _single(request, context.instance, group)
+    return GROUPS.single(request, context.instance, group)
 
 
 @scim_view(context=GroupResource, request_method="PATCH", permission=Permission.WRITE)
@@ -93,7 +69,7 @@ def patch_group(context, request):
     check_if_match(request, groups.etag(context.group))
     group = groups.patch_group(request.dbsession, request.registry["scim.host"], context.group, body)
     if "attributes" in request.GET or "excludedAttributes" in request.GET:
-        return _single(request, context.instance, group)
+        return GROUPS.single(request, context.instance, group)
     return HTTPNoContent(headers={"ETag": groups.etag(group)})
 
 
