@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, func
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..scim.schemas import MAX_STRING_LENGTH
@@ -190,4 +190,33 @@ class ScimMembership(Base):
     __table_args__ = (
         Index("ix_scim_memberships_user", "user_pk"),
         Index("ix_scim_memberships_queue", "group_pk", "licensed_at", "queued_at"),
+    )
+
+
+class ScimEvent(Base):
+    """One entry of the audit trail: a SCIM write, a license change, or a failed request.
+
+    ``changes`` holds attribute names with their old and new values; secrets (passwords,
+    tokens) never reach it.
+    """
+
+    __tablename__ = "scim_events"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    token_id: Mapped[str | None] = mapped_column(String(32))
+    request: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    action: Mapped[str] = mapped_column(String(32))
+    resource_type: Mapped[str | None] = mapped_column(String(16))
+    resource_id: Mapped[str | None] = mapped_column(String(36))
+    #: the SCIM user concerned (the user itself, a member, a licensee): the HQ filter
+    user_id: Mapped[str | None] = mapped_column(String(36))
+    status: Mapped[int | None] = mapped_column(Integer)
+    changes: Mapped[dict | None] = mapped_column(JSON)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_scim_events_instance_pk", "instance_id", "pk"),
+        Index("ix_scim_events_instance_user_pk", "instance_id", "user_id", "pk"),
     )

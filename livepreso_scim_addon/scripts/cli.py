@@ -14,7 +14,7 @@ import sys
 from pyramid.paster import bootstrap, setup_logging
 
 from ..host import LICENSES, HostConflict
-from ..services import instances, licensing, tokens
+from ..services import audit, instances, licensing, tokens
 
 
 DEMO_SEATS = {"standard": 10, "prep": 5, "hq": 2}
@@ -105,6 +105,7 @@ def seats_set(env, args, out):
     instance = _instance(env, args.slug)
     seats = _seat_count(args.count)
     host, db = env["registry"]["scim.host"], env["request"].dbsession
+    audit.begin(db, audit.Actor(instance.id, None, f"livepreso-scim seats set {args.license} {args.count}"))
     host.set_license_seats(db, instance.id, args.license, seats)
     licensing.seats_changed(db, host, instance.id, args.license)
     shown = "unlimited" if seats is None else seats

@@ -21,7 +21,7 @@ from ..scim.errors import invalid_syntax, invalid_value, mutability, uniqueness
 from ..scim.patch import apply_patch
 from ..scim.query import ListQuery
 from ..scim.schemas import CORE_GROUP, GROUP, deserialize_resource, format_datetime
-from . import licensing
+from . import audit, licensing
 from .users import UUID
 
 __all__ = ["GROUP"]
@@ -110,6 +110,7 @@ def create_group(db, host: Host, instance_id: int, body) -> ScimGroup:
     )
     db.add(group)
     _flush(db, group.display_name)
+    audit.record(db, "create", "Group", group.id, changes=audit.diff({}, resource))
     _Membership(db, host, group).add(_member_ids(resource))
     return group
 
@@ -154,17 +155,18 @@ def delete_group(db, host: Host, group: ScimGroup) -> None:
     gets its default name back, but stays, so Okta can link it again.
     """
     membership = _Membership(db, host, group)
+    membership.remove_all()
+    membership.finish()
     if group.license is None:
-        membership.remove_all()
-        membership.finish()
+        audit.record(db, "delete", "Group", group.id, changes={"displayName": [group.display_name, None]})
         db.delete(group)
         db.flush()
         return
-    membership.remove_all()
-    membership.finish()
     name = LICENSES[group.license]
     _check_unique(db, group.instance_id, name, group.pk)
+    changes = audit.diff({"displayName": group.display_name, "externalId": group.external_id}, {"displayName": name})
     group.display_name, group.display_name_ci, group.external_id = name, name.lower(), None
+    audit.record(db, "reset", "Group", group.id, changes=changes)
     _touch(group)
 
 
@@ -180,8 +182,13 @@ def _set_attributes(db, group: ScimGroup, resource: dict) -> bool:
         return False
     if name.lower() != group.display_name_ci:
         _check_unique(db, group.instance_id, name, group.pk)
+    changes = audit.diff(
+        {"displayName": group.display_name, "externalId": group.external_id},
+        {"displayName": name, "externalId": external_id},
+    )
     group.display_name, group.display_name_ci, group.external_id = name, name.lower(), external_id
     _flush(db, name)
+    audit.record(db, "update", "Group", group.id, changes=changes)
     return True
 
 
@@ -277,7 +284,7 @@ class _Membership:
                 )
             )
         )
-        self._insert([users[i] for i in ids if users[i][0] not in present])
+        self._insert([(i, *users[i]) for i in ids if users[i][0] not in present])
         return self.changed
 
     def replace(self, ids: list[str]) -> bool:
@@ -285,7 +292,7 @@ class _Membership:
         wanted = {pk for pk, _ in users.values()}
         current = self._current()
         self._delete(current - wanted)
-        self._insert([users[i] for i in ids if users[i][0] not in current])
+        self._insert([(i, *users[i]) for i in ids if users[i][0] not in current])
         return self.changed
 
     def remove(self, ids: list[str]) -> bool:
@@ -313,7 +320,8 @@ class _Membership:
         self._delete(set(pks))  # no match: already gone, and that is fine
         return self.changed
 
-    def _insert(self, users: list[tuple[int, bool]]) -> None:
+    def _insert(self, users: list[tuple[str, int, bool]]) -> None:
+        """Add these (id, pk, active) users; in a license group they join the queue."""
         if not users:
             return
         now = utcnow()
@@ -330,9 +338,10 @@ class _Membership:
                     "queued_at": queued if licensed_group and active else None,
                     "licensed_at": None,
                 }
-                for (pk, active), queued in zip(users, times)
+                for (_, pk, active), queued in zip(users, times)
             ],
         )
+        audit.record(self.db, "member_added", "Group", self.group.id, user_ids=[u[0] for u in users])
         self.changed = True
 
     def _delete(self, user_pks: set[int] | None) -> None:
@@ -341,10 +350,19 @@ class _Membership:
             return
         if self.group.license is not None:
             licensing.revoke_members(self.db, self.host, self.group, None if user_pks is None else list(user_pks))
+        leaving = (
+            select(ScimUser.id)
+            .join(ScimMembership, ScimMembership.user_pk == ScimUser.pk)
+            .where(ScimMembership.group_pk == self.group.pk)
+        )
         statement = delete(ScimMembership).where(ScimMembership.group_pk == self.group.pk)
         if user_pks is not None:
+            leaving = leaving.where(ScimMembership.user_pk.in_(user_pks))
             statement = statement.where(ScimMembership.user_pk.in_(user_pks))
-        if self.db.execute(statement).rowcount:
+        user_ids = self.db.scalars(leaving).all()
+        if user_ids:
+            self.db.execute(statement)
+            audit.record(self.db, "member_removed", "Group", self.group.id, user_ids=user_ids)
             self.changed = True
 
     def finish(self) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import and_, func, select, true, update
 
 from ..host import LICENSES, Host
 from ..models.scim import ScimGroup, ScimMembership, ScimUser, utcnow
+from . import audit
 
 
 def ensure_license_groups(db, instance_id: int) -> None:
@@ -64,7 +65,7 @@ def queue_times(count: int) -> list[dt.datetime]:
 def revoke_members(db, host: Host, group: ScimGroup, user_pks) -> None:
     """Take the license from these members, if they hold it (they are leaving or deactivated)."""
     rows = db.execute(
-        select(ScimMembership.user_pk, ScimUser.host_user_id)
+        select(ScimMembership.user_pk, ScimUser.host_user_id, ScimUser.id)
         .join(ScimUser, ScimUser.pk == ScimMembership.user_pk)
         .where(
             ScimMembership.group_pk == group.pk,
@@ -80,6 +81,7 @@ def revoke_members(db, host: Host, group: ScimGroup, user_pks) -> None:
         .values(licensed_at=None)
     )
     host.license_revoked(db, group.instance_id, [r.host_user_id for r in rows], group.license)
+    _record(db, "license_revoked", group, rows)
 
 
 def rebalance(db, host: Host, group: ScimGroup) -> None:
@@ -98,7 +100,7 @@ def rebalance(db, host: Host, group: ScimGroup) -> None:
 
 def _license_longest_waiting(db, host: Host, group: ScimGroup, free: int | None) -> None:
     waiting = (
-        select(ScimMembership.user_pk, ScimUser.host_user_id)
+        select(ScimMembership.user_pk, ScimUser.host_user_id, ScimUser.id)
         .join(ScimUser, ScimUser.pk == ScimMembership.user_pk)
         .where(
             ScimMembership.group_pk == group.pk,
@@ -116,6 +118,12 @@ def _license_longest_waiting(db, host: Host, group: ScimGroup, free: int | None)
         .values(licensed_at=utcnow())
     )
     host.license_granted(db, group.instance_id, [r.host_user_id for r in rows], group.license)
+    _record(db, "license_granted", group, rows)
+
+
+def _record(db, action: str, group: ScimGroup, rows) -> None:
+    changes = {"license": group.license, "group": group.display_name}
+    audit.record(db, action, "Group", group.id, user_ids=[r.id for r in rows], changes=changes)
 
 
 def _unlicense_most_recent(db, host: Host, group: ScimGroup, excess: int) -> None:

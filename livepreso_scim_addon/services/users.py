@@ -16,7 +16,7 @@ from ..scim.errors import uniqueness
 from ..scim.patch import apply_patch
 from ..scim.query import ListQuery
 from ..scim.schemas import CORE_USER, ENTERPRISE_USER, USER, deserialize_resource, format_datetime
-from . import licensing
+from . import audit, licensing
 
 __all__ = ["USER"]
 
@@ -172,6 +172,7 @@ def create_user(db, host: Host, instance_id: int, body) -> ScimUser:
     user.values = [_value_row(row) for row in _value_rows(resource)]
     db.add(user)
     _flush(db, user.user_name)
+    audit.record(db, "create", "User", user.id, changes=audit.diff({}, resource))
     return user
 
 
@@ -199,6 +200,7 @@ def _store(db, host: Host, user: ScimUser, resource: dict) -> ScimUser:
     values_changed = value_rows != _current_value_rows(user)
     if not changed_columns and not values_changed:
         return user  # nothing to do: the version (and ETag) stays
+    changes = audit.diff(to_resource(user, location=""), resource)
     if "user_name" in changed_columns:
         _check_unique(db, user.instance_id, columns["user_name"], user.pk)
         user.user_name_ci = columns["user_name"].lower()
@@ -214,6 +216,7 @@ def _store(db, host: Host, user: ScimUser, resource: dict) -> ScimUser:
     except HostConflict as exc:
         raise uniqueness(str(exc)) from None
     _flush(db, user.user_name)
+    audit.record(db, "update", "User", user.id, changes=changes)
     if was_active and not user.is_active:
         host.end_sessions(db, user.instance_id, user.host_user_id)
         licensing.user_deactivated(db, host, user)
@@ -226,6 +229,7 @@ def delete_user(db, host: Host, user: ScimUser) -> None:
     """DELETE /Users/{id} (RFC 7644 §3.6): the SCIM resource goes, the HQ person stays, inactive."""
     licensing.user_deactivated(db, host, user)  # their seats go to whoever waits
     host.release_user(db, user.instance_id, user.host_user_id)
+    audit.record(db, "delete", "User", user.id, changes={"userName": [user.user_name, None]})
     db.delete(user)
     db.flush()
 

@@ -13,15 +13,40 @@ from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
 
 from ..resources import InstanceScope, ScimRoot
 from ..scim.errors import ScimError
+from ..models import begin_writing
 from ..security import Permission, bearer_token
-from .base import scim_response
+from ..services import audit
+from .base import audit_actor, scim_response
 
 log = logging.getLogger(__name__)
 
 
 def _respond(request, error: ScimError, headers: dict | None = None):
     request.response = request.response.__class__()  # drop headers a failed view set (ETag ...)
+    _audit_failure(request, error)
     return scim_response(request, error.status, error.body(), headers)
+
+
+def _audit_failure(request, error: ScimError) -> None:
+    """Record why an authenticated request failed, once its own transaction is over.
+
+    Requests without a valid token are only logged: recording them would let anyone
+    write to the trail.
+    """
+    actor = audit_actor(request)
+    scope = _instance_scope(getattr(request, "context", None))
+    if actor is None or scope is None or actor.instance_id != scope.instance.id:
+        return
+
+    def write(request):
+        try:
+            with request.tm:
+                begin_writing(request.dbsession)
+                audit.record_failure(request.dbsession, actor, error.status, error.detail)
+        except Exception:  # the response is already on its way: log, never raise
+            log.exception("Could not record a failed SCIM request in the audit trail")
+
+    request.add_finished_callback(write)
 
 
 def scim_error_view(exc, request):

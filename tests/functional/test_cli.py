@@ -117,3 +117,27 @@ def test_demo_creates_an_enabled_instance_with_seats_and_runs_twice(ini, testapp
         testapp.get("/scim/v2/demo/Users", headers={"Authorization": f"Bearer {token}"}, status=200)
     seats = {row.license: row.seats for row in dbsession.query(LicenseSeats)}
     assert seats == {"standard": 10, "prep": 5, "hq": 2}
+
+
+def test_seat_changes_by_support_are_in_the_audit_trail(ini, testapp, dbsession):
+    from sqlalchemy import select
+
+    from livepreso_scim_addon.models.scim import ScimEvent
+
+    from .test_groups import group_named
+    from .test_users import okta_user, patch
+    from tests.conftest import ScimClient, Tenant
+
+    cli(ini, "instance", "create", "initech", "--name", "Initech")
+    cli(ini, "instance", "enable", "initech")
+    token = cli(ini, "token", "create", "initech").splitlines()[-1]
+    scim = ScimClient(testapp, Tenant("initech", 0, token))
+    user = scim.post("Users", okta_user()).json
+    sales = group_named(scim, "Salesperson")
+    scim.patch(f"Groups/{sales['id']}", patch({"op": "add", "path": "members", "value": [{"value": user["id"]}]}), status=204)
+    cli(ini, "seats", "set", "initech", "standard", "1")
+    dbsession.rollback()
+    granted = dbsession.scalars(select(ScimEvent).where(ScimEvent.action == "license_granted")).all()
+    assert [(e.user_id, e.token_id, e.request) for e in granted] == [
+        (user["id"], None, "livepreso-scim seats set standard 1")
+    ]

@@ -1,0 +1,86 @@
+"""The audit trail: every SCIM write, license change and failed request, with what changed."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from livepreso_scim_addon.models.scim import ScimEvent, ScimToken
+
+from .test_groups import group_named
+from .test_licensing import set_seats
+from .test_users import okta_user, patch
+
+
+def trail(dbsession, **where):
+    dbsession.rollback()
+    query = select(ScimEvent).order_by(ScimEvent.pk)
+    for key, value in where.items():
+        query = query.where(getattr(ScimEvent, key) == value)
+    return list(dbsession.scalars(query))
+
+
+def test_writes_are_recorded_with_old_and_new_values(scim, dbsession):
+    user = scim.post("Users", okta_user(title="Rep")).json
+    scim.patch(f"Users/{user['id']}", patch({"op": "replace", "path": "title", "value": "Lead"}))
+    scim.patch(f"Users/{user['id']}", patch({"op": "replace", "value": {"active": False}}))
+    scim.get(f"Users/{user['id']}")  # reads are not recorded
+    scim.delete(f"Users/{user['id']}")
+    token_id = dbsession.scalar(select(ScimToken.id))
+    events = trail(dbsession)
+    assert [(e.action, e.resource_type, e.user_id) for e in events] == [
+        ("create", "User", user["id"]),
+        ("update", "User", user["id"]),
+        ("update", "User", user["id"]),
+        ("delete", "User", user["id"]),
+    ]
+    assert all(e.token_id == token_id and e.instance_id == scim.tenant.id for e in events)
+    assert events[0].changes["userName"] == [None, "jane.doe@example.com"]
+    assert events[0].changes["name.givenName"] == [None, "Jane"]
+    assert "password" not in events[0].changes and "1mz050nq" not in str(events[0].changes)
+    assert events[1].changes == {"title": ["Rep", "Lead"]}
+    assert events[2].changes == {"active": [True, False]}
+    assert events[1].request == f"PATCH /scim/v2/acme/Users/{user['id']}"
+
+
+def test_membership_and_license_changes_are_recorded_per_user(app, scim, dbsession):
+    set_seats(app, scim.tenant, "standard", 1)
+    ann = scim.post("Users", okta_user("ann@example.com")).json
+    bob = scim.post("Users", okta_user("bob@example.com")).json
+    sales = group_named(scim, "Salesperson")
+    scim.patch(f"Groups/{sales['id']}", patch({"op": "replace", "value": {"displayName": "Okta Reps"}}), status=204)
+    body = patch({"op": "add", "path": "members", "value": [{"value": ann["id"]}, {"value": bob["id"]}]})
+    scim.patch(f"Groups/{sales['id']}", body, status=204)
+    scim.patch(f"Groups/{sales['id']}", patch({"op": "remove", "path": f'members[value eq "{ann["id"]}"]'}), status=204)
+    group_events = [(e.action, e.user_id) for e in trail(dbsession, resource_type="Group")]
+    assert group_events == [
+        ("update", None),
+        ("member_added", ann["id"]),
+        ("member_added", bob["id"]),
+        ("license_granted", ann["id"]),
+        ("license_revoked", ann["id"]),
+        ("member_removed", ann["id"]),
+        ("license_granted", bob["id"]),
+    ]
+    rename = trail(dbsession, action="update", resource_type="Group")[0]
+    assert rename.changes == {"displayName": ["Salesperson", "Okta Reps"]}
+    granted = trail(dbsession, action="license_granted")[0]
+    assert granted.changes == {"license": "standard", "group": "Okta Reps"}
+
+
+def test_failed_requests_are_recorded_with_the_error(scim, dbsession):
+    scim.post("Users", okta_user())
+    scim.post("Users", okta_user(), status=409)
+    scim.patch("Users/00000000-0000-4000-8000-000000000000", patch({"op": "remove", "path": "title"}), status=404)
+    failures = trail(dbsession, action="failed")
+    assert [(e.status, e.request) for e in failures] == [
+        (409, "POST /scim/v2/acme/Users"),
+        (404, "PATCH /scim/v2/acme/Users/00000000-0000-4000-8000-000000000000"),
+    ]
+    assert "already exists" in failures[0].detail
+    # The failed create itself left nothing but its failure behind.
+    assert [e.action for e in trail(dbsession)] == ["create", "failed", "failed"]
+
+
+def test_requests_without_a_valid_token_are_not_recorded(testapp, tenant, dbsession):
+    testapp.post_json(f"{tenant.base}/Users", okta_user(), headers={"Authorization": "Bearer nope"}, status=401)
+    assert trail(dbsession) == []
