@@ -5,6 +5,8 @@ Registers the SCIM 2.0 API under ``scim.route_prefix`` (default ``/scim/v2``) as
 The host installs the security policy (see ``security.py``).
 """
 
+import re
+
 from .host import load_host
 from .settings import load_settings
 
@@ -19,11 +21,25 @@ def includeme(config):
     config.include("pyramid_retry")
     config.include(".models")
 
-    from .resources import ScimRoot
+    from .resources import HqScimContext, ScimRoot
     from .views.base import scim_json_renderer_factory
     from .views.errors import add_scim_exception_views
+    from .views.hq import hq_forbidden
 
     config.add_renderer("scim+json", scim_json_renderer_factory)
     config.add_route("scim", f"{settings.route_prefix}/*traverse", factory=ScimRoot)
     add_scim_exception_views(config, settings.route_prefix)
+
+    # The SCIM page in HQ, rendered inside the host's layout.
+    config.include("pyramid_jinja2")
+    config.add_static_view("scim-static", "livepreso_scim_addon:static", cache_max_age=3600)
+    hq = f"{settings.hq_route_prefix}/{{instance}}/scim"
+    for name, pattern in (
+        ("scim.hq.page", hq),
+        ("scim.hq.tokens", f"{hq}/tokens"),
+        ("scim.hq.token_revoke", f"{hq}/tokens/{{token_id}}/revoke"),
+        ("scim.hq.events", f"{hq}/events"),
+    ):
+        config.add_route(name, pattern, factory=HqScimContext)
+    config.add_forbidden_view(hq_forbidden, path_info=rf"^{re.escape(settings.hq_route_prefix)}/[^/]+/scim(/|$)")
     config.scan(".views")

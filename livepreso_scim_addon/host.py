@@ -92,6 +92,15 @@ class Host(Protocol):
     def license_revoked(self, db: Session, instance_id: int, host_user_ids: list[int], license: str) -> None:
         """The add-on took ``license`` away from these users."""
 
+    def manager_principal(self, instance_id: int) -> str:
+        """The principal the host's security policy gives HQ managers of this instance.
+
+        The add-on's HQ pages (the SCIM page, its events) allow only this principal.
+        """
+
+    def login_url(self, request, instance: HostInstance) -> str:
+        """Where to send someone who must sign in to HQ before seeing the SCIM page."""
+
 
 def load_host(settings: dict) -> Host:
     """Build the host named by the ``scim.host`` setting."""

@@ -8,6 +8,7 @@ so the whole tree under it answers 404 to everybody: the add-on looks absent.
 from __future__ import annotations
 
 from pyramid.authorization import DENY_ALL, Allow
+from pyramid.httpexceptions import HTTPNotFound
 
 from .scim.schemas import RESOURCE_TYPES, SCHEMAS
 from .security import Permission, instance_principal
@@ -135,3 +136,18 @@ class DiscoveryItem(_Child):
     def __getitem__(self, name):
         raise KeyError(name)
 
+
+class HqScimContext:
+    """``/hq/{instance}/scim``: the SCIM page of one instance, for that instance's HQ managers.
+
+    Who is a manager is the host's to say (``Host.manager_principal``). Unlike the API,
+    the page exists whether SCIM is on or off: it says which.
+    """
+
+    def __init__(self, request):
+        host = request.registry["scim.host"]
+        slug = request.matchdict["instance"]
+        self.instance = host.find_instance(request.dbsession, slug) if instances.SLUG.fullmatch(slug) else None
+        if self.instance is None:
+            raise HTTPNotFound()
+        self.__acl__ = [(Allow, host.manager_principal(self.instance.id), "scim:manage"), DENY_ALL]

@@ -14,6 +14,10 @@ class ScimSettings:
     default_page_size: int = 100
     #: Request bodies above this get 413 (RFC 7644 §3.12).
     max_body_bytes: int = 1024 * 1024
+    #: Where the HQ pages live: {hq_route_prefix}/{instance}/scim
+    hq_route_prefix: str = "/hq"
+    #: The host's page layout (a Jinja2 asset spec) the SCIM page extends.
+    hq_layout: str = "livepreso_scim_addon.hq:templates/layout.jinja2"
 
 
 def _int(settings, key, default):
@@ -29,4 +33,6 @@ def load_settings(settings: dict) -> ScimSettings:
         max_page_size=max_page,
         default_page_size=min(_int(settings, "scim.default_page_size", ScimSettings.default_page_size), max_page),
         max_body_bytes=_int(settings, "scim.max_body_bytes", ScimSettings.max_body_bytes),
+        hq_route_prefix="/" + settings.get("scim.hq_route_prefix", ScimSettings.hq_route_prefix).strip("/"),
+        hq_layout=settings.get("scim.hq_layout", ScimSettings.hq_layout),
     )

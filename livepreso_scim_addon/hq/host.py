@@ -104,3 +104,9 @@ class ReferenceHost:
             db.execute(
                 delete(UserLicense).where(UserLicense.user_id.in_(host_user_ids), UserLicense.license == license)
             )
+
+    def manager_principal(self, instance_id):
+        return f"hq-manager:{instance_id}"
+
+    def login_url(self, request, instance):
+        return request.route_url("hq.login", instance=instance.slug)

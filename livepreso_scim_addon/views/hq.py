@@ -1,0 +1,142 @@
+"""The SCIM page in HQ: base URL, tokens, license groups, events; for HQ managers only."""
+
+from __future__ import annotations
+
+import functools
+
+from pyramid.httpexceptions import HTTPForbidden, HTTPSeeOther
+from pyramid.view import view_config
+from sqlalchemy import select
+
+from ..models.scim import ScimUser
+from ..services import audit, instances, licensing, tokens
+from .base import scim_base_url
+
+PAGE = "livepreso_scim_addon:templates/scim_page.jinja2"
+EVENTS = "livepreso_scim_addon:templates/scim_events.jinja2"
+EVENTS_PER_PAGE = 50
+
+#: The page can show a token: never cache it, never frame it, run no inline script.
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def secure_page(view):
+    @functools.wraps(view)
+    def wrapper(context, request):
+        request.add_response_callback(lambda _request, response: response.headers.update(SECURITY_HEADERS))
+        return view(context, request)
+
+    return wrapper
+
+
+def hq_view(**settings):
+    """``view_config`` for the HQ pages: managers only, security headers, CSRF on POST."""
+    settings.setdefault("permission", "scim:manage")
+    settings.setdefault("decorator", secure_page)
+    if settings.get("request_method") == "POST":
+        settings.setdefault("require_csrf", True)
+    return view_config(**settings)
+
+
+def _page(context, request, new_token=None, new_token_id=None):
+    db, instance = request.dbsession, context.instance
+    data = {
+        "layout": request.registry["scim.settings"].hq_layout,
+        "instance": instance,
+        "identity": request.identity,
+        "enabled": instances.is_enabled(db, instance.id),
+    }
+    if data["enabled"]:
+        data.update(
+            base_url=scim_base_url(request, instance),
+            tokens=tokens.list_tokens(db, instance.id),
+            license_groups=licensing.summary(db, request.registry["scim.host"], instance.id),
+            events=audit.events(db, instance.id, limit=10),
+            new_token=new_token,
+            new_token_id=new_token_id,
+        )
+    return data
+
+
+def _hq_actor(context, request) -> audit.Actor:
+    who = getattr(request.identity, "login", None) or request.authenticated_userid
+    return audit.Actor(context.instance.id, None, f"HQ: {who}")
+
+
+@hq_view(route_name="scim.hq.page", request_method="GET", renderer=PAGE)
+def scim_page(context, request):
+    return _page(context, request)
+
+
+@hq_view(route_name="scim.hq.tokens", request_method="POST", renderer=PAGE)
+def generate_token(context, request):
+    """A new token, shown in this response only: it is never stored in clear."""
+    db, instance = request.dbsession, context.instance
+    if not instances.is_enabled(db, instance.id):
+        return _page(context, request)
+    label = request.POST.get("label", "").strip()[:200] or "Okta"
+    row, token = tokens.create_token(db, instance.id, label)
+    audit.begin(db, _hq_actor(context, request))
+    audit.record(db, "token_created", "Token", row.id, changes={"label": label})
+    return _page(context, request, new_token=token, new_token_id=row.id)
+
+
+@hq_view(route_name="scim.hq.token_revoke", request_method="POST")
+def revoke_token(context, request):
+    db, instance = request.dbsession, context.instance
+    token_id = request.matchdict["token_id"]
+    if tokens.revoke_token(db, instance.id, token_id):
+        audit.begin(db, _hq_actor(context, request))
+        audit.record(db, "token_revoked", "Token", token_id)
+    return HTTPSeeOther(request.route_url("scim.hq.page", instance=instance.slug))
+
+
+@hq_view(route_name="scim.hq.events", request_method="GET", renderer=EVENTS)
+def events_page(context, request):
+    """The audit trail, newest first, a page at a time, optionally for one user."""
+    db, instance = request.dbsession, context.instance
+    wanted = request.GET.get("user", "").strip()
+    user_id = _user_id(db, instance.id, wanted) if wanted else None
+    try:
+        before = int(request.GET["before"]) if request.GET.get("before") else None
+    except ValueError:
+        before = None
+    rows = [] if wanted and user_id is None else audit.events(
+        db, instance.id, user_id=user_id, before_pk=before, limit=EVENTS_PER_PAGE + 1
+    )
+    return {
+        "layout": request.registry["scim.settings"].hq_layout,
+        "instance": instance,
+        "identity": request.identity,
+        "events": rows[:EVENTS_PER_PAGE],
+        "older": rows[EVENTS_PER_PAGE - 1].pk if len(rows) > EVENTS_PER_PAGE else None,
+        "user": wanted,
+    }
+
+
+def _user_id(db, instance_id: int, wanted: str) -> str | None:
+    """A SCIM user id from what the manager typed: the id itself or a userName."""
+    return db.scalar(
+        select(ScimUser.id).where(
+            ScimUser.instance_id == instance_id,
+            (ScimUser.id == wanted) | (ScimUser.user_name_ci == wanted.lower()),
+        )
+    )
+
+
+def hq_forbidden(exc, request):
+    """Anonymous: to the host's sign-in. Signed in but not a manager here: 403."""
+    context = getattr(request, "context", None)
+    if request.authenticated_userid is None and getattr(context, "instance", None) is not None:
+        return HTTPSeeOther(request.registry["scim.host"].login_url(request, context.instance))
+    return HTTPForbidden("Only HQ managers of this instance can open its SCIM page.")

@@ -1,0 +1,161 @@
+"""The SCIM page in HQ: who may see it, tokens shown once, revocation, events, headers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import transaction
+
+from livepreso_scim_addon.hq.models import HqUser
+from livepreso_scim_addon.hq.security import hash_password
+from livepreso_scim_addon.models import get_tm_session
+from livepreso_scim_addon.services import instances
+
+from .test_users import okta_user, patch
+
+PASSWORD = "a long enough password"
+
+
+def make_hq_user(app, tenant, login, is_manager=True):
+    with transaction.manager:
+        db = get_tm_session(app.registry["dbsession_factory"], transaction.manager)
+        db.add(
+            HqUser(
+                instance_id=tenant.id,
+                login=login,
+                login_ci=login.lower(),
+                is_manager=is_manager,
+                password_hash=hash_password(PASSWORD),
+            )
+        )
+
+
+def sign_in(testapp, slug, login):
+    form = testapp.get(f"/hq/{slug}/login").forms[0]
+    form["login"], form["password"] = login, PASSWORD
+    form.submit(status=303)
+
+
+@pytest.fixture
+def manager(app, testapp, tenant):
+    make_hq_user(app, tenant, "boss@acme.com")
+    sign_in(testapp, "acme", "boss@acme.com")
+    return "boss@acme.com"
+
+
+def page(testapp):
+    return testapp.get("/hq/acme/scim")
+
+
+def test_anonymous_goes_to_sign_in(testapp, tenant):
+    response = testapp.get("/hq/acme/scim", status=303)
+    assert response.location.endswith("/hq/acme/login")
+    testapp.get("/hq/acme/scim/events", status=303)
+    testapp.post("/hq/acme/scim/tokens", status=303)
+
+
+def test_manager_of_another_instance_is_refused(app, testapp, tenant, other_tenant):
+    make_hq_user(app, other_tenant, "boss@globex.com")
+    sign_in(testapp, "globex", "boss@globex.com")
+    testapp.get("/hq/acme/scim", status=403)
+    testapp.get("/hq/acme/scim/events", status=403)
+    assert testapp.get("/hq/globex/scim").status_code == 200
+
+
+def test_non_manager_is_refused(app, testapp, tenant):
+    make_hq_user(app, tenant, "rep@acme.com", is_manager=False)
+    sign_in(testapp, "acme", "rep@acme.com")
+    testapp.get("/hq/acme/scim", status=403)
+
+
+def test_unknown_instance_is_404(testapp, manager):
+    testapp.get("/hq/nope/scim", status=404)
+
+
+def test_page_shows_base_url_groups_and_instructions(testapp, manager, scim):
+    response = page(testapp)
+    html = response.html
+    assert html.find(id="base-url").text == "http://hq.example.com/scim/v2/acme"
+    rows = [[td.text for td in tr.find_all("td")] for tr in html.find(id="license-groups").tbody.find_all("tr")]
+    assert rows == [
+        ["Salesperson", "standard", "0", "0", "0"],
+        ["Prep User", "prep", "0", "0", "0"],
+        ["Manager", "hq", "0", "0", "0"],
+    ]
+    assert "Unique identifier field for users" in html.find(id="okta-setup").text
+    # the fixture's token is listed without its secret
+    assert html.find(id="tokens").text.count("test") == 1
+    assert scim.tenant.token not in response.text and scim.tenant.token.split("_")[-1] not in response.text
+
+
+def test_security_headers_and_no_inline_script(testapp, manager):
+    response = page(testapp)
+    assert response.headers["Cache-Control"] == "no-store"
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    for script in response.html.find_all("script"):
+        assert script.get("src"), "inline script"
+    assert not re.search(r"\son[a-z]+=", response.text), "inline event handler"
+
+
+def test_generate_token_is_shown_once_and_works(testapp, manager, tenant):
+    form = page(testapp).forms["generate-token"]
+    form["label"] = "Okta production"
+    shown = form.submit()
+    token = shown.html.find(id="new-token").text
+    assert "will not be shown again" in shown.text
+    assert shown.headers["Cache-Control"] == "no-store"
+    testapp.get(f"{tenant.base}/Users", headers={"Authorization": f"Bearer {token}"}, status=200)
+    again = page(testapp)
+    assert again.html.find(id="new-token") is None and token not in again.text
+    assert "Okta production" in again.html.find(id="tokens").text
+
+
+def test_csrf_is_required(testapp, manager, tenant):
+    testapp.post("/hq/acme/scim/tokens", {"label": "x"}, status=400)
+    testapp.post("/hq/acme/scim/tokens/abc/revoke", status=400)
+    assert len(page(testapp).html.find(id="tokens").tbody.find_all("tr")) == 1
+
+
+def test_revocation_is_immediate(testapp, manager, tenant):
+    testapp.get(f"{tenant.base}/Users", headers=tenant.headers, status=200)
+    listing = page(testapp)
+    revoke = next(f for f in listing.forms.values() if f.action.endswith("/revoke"))
+    revoke.submit(status=303)
+    testapp.get(f"{tenant.base}/Users", headers=tenant.headers, status=401)
+    assert page(testapp).html.find(id="tokens") is None
+
+
+def test_disabled_instance_shows_only_the_notice(app, testapp, manager, tenant):
+    with transaction.manager:
+        instances.set_enabled(get_tm_session(app.registry["dbsession_factory"], transaction.manager), tenant.id, False)
+    response = page(testapp)
+    notice = response.html.find(id="scim-disabled").text
+    assert notice == "SCIM provisioning is not enabled for this instance — contact support@livepreso.com"
+    assert response.html.find(id="base-url") is None and response.html.find(id="tokens") is None
+    assert "generate-token" not in response.forms
+    csrf = response.html.find("input", attrs={"name": "csrf_token"})["value"]
+    refused = testapp.post("/hq/acme/scim/tokens", {"csrf_token": csrf})
+    assert refused.html.find(id="new-token") is None
+
+
+def test_events_page_pages_and_filters(testapp, manager, scim):
+    ann = scim.post("Users", okta_user("ann@example.com")).json
+    for i in range(60):
+        scim.patch(f"Users/{ann['id']}", patch({"op": "replace", "path": "title", "value": f"T{i}"}))
+    scim.post("Users", okta_user("bob@example.com"))
+    scim.post("Users", okta_user("bob@example.com"), status=409)
+    first = testapp.get("/hq/acme/scim/events")
+    rows = first.html.find("table", class_="events").tbody.find_all("tr")
+    assert len(rows) == 50
+    assert "failed" in rows[0]["class"] and "409" in rows[0].text  # newest first
+    older = testapp.get(first.html.find(id="older")["href"])
+    assert len(older.html.find("table", class_="events").tbody.find_all("tr")) == 63 - 50
+    mine = testapp.get("/hq/acme/scim/events", {"user": "ANN@example.com"})
+    mine_rows = mine.html.find("table", class_="events").tbody.find_all("tr")
+    assert len(mine_rows) == 50 and all(ann["id"] in r.text for r in mine_rows)
+    assert testapp.get("/hq/acme/scim/events", {"user": "nobody"}).html.find(class_="no-events")
+    recent = page(testapp).html.find("table", class_="events").tbody.find_all("tr")
+    assert len(recent) == 10
