@@ -7,7 +7,9 @@ transaction. Errors are one line on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
+import json
 import os
 import sys
 
@@ -144,6 +146,67 @@ def _read_password(path):
     return password
 
 
+def _since(text):
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise CommandError(f"--since takes an ISO 8601 date or time, not {text!r}") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+def events(env, args, out):
+    """The audit trail, newest first, as text lines or JSON lines."""
+    instance = _instance(env, args.slug)
+    since = _since(args.since) if args.since else None
+    for event in audit.events(env["request"].dbsession, instance.id, since=since, limit=args.limit):
+        record = {
+            "at": event.at.isoformat(timespec="seconds") + "Z",
+            "action": event.action,
+            "resource_type": event.resource_type,
+            "resource_id": event.resource_id,
+            "user_id": event.user_id,
+            "status": event.status,
+            "changes": event.changes,
+            "detail": event.detail,
+            "token_id": event.token_id,
+            "request": event.request,
+        }
+        if args.json:
+            print(json.dumps(record, ensure_ascii=False), file=out)
+        else:
+            fields = [record["at"], event.action, f"{event.resource_type or ''} {event.resource_id or ''}".strip()]
+            fields += [f"user={event.user_id}"] if event.user_id else []
+            fields += [f"status={event.status}"] if event.status else []
+            fields += [json.dumps(event.changes, ensure_ascii=False)] if event.changes else []
+            fields += [event.detail] if event.detail else []
+            print("\t".join(fields), file=out)
+
+
+def status(env, args, out):
+    """Support's overview: switch, tokens, seats and their use, counts, last request."""
+    instance = _instance(env, args.slug)
+    db, host = env["request"].dbsession, env["registry"]["scim.host"]
+    live = tokens.list_tokens(db, instance.id)
+    last_used = max((t.last_used_at for t in live if t.last_used_at), default=None)
+    print(f"instance {instance.slug} ({instance.name})", file=out)
+    print(f"SCIM: {'enabled' if instances.is_enabled(db, instance.id) else 'disabled'}", file=out)
+    print(f"tokens: {len(live)} live", file=out)
+    for summary in licensing.summary(db, host, instance.id):
+        seats = "unlimited" if summary.seats is None else summary.seats
+        print(
+            f"license {summary.license} ({summary.name}): seats {seats}, "
+            f"licensed {summary.licensed}, waiting {summary.waiting}",
+            file=out,
+        )
+    counts = instances.counts(db, instance.id)
+    print(f"users: {counts['users']} ({counts['active_users']} active), groups: {counts['groups']}", file=out)
+    last_event = audit.last_event_at(db, instance.id)
+    shown = max(filter(None, (last_used, last_event)), default=None)
+    print(f"last SCIM request: {shown.isoformat(timespec='seconds') + 'Z' if shown else 'never'}", file=out)
+
+
 def demo(env, args, out):
     """Make sure the demo instance exists and is enabled; print a base URL and a new token."""
     host = env["registry"]["scim.host"]
@@ -204,6 +267,17 @@ def build_parser() -> argparse.ArgumentParser:
     manager_new.add_argument("email")
     manager_new.add_argument("--password-file", help="read the password from this file ('-' for stdin)")
     manager_new.set_defaults(run=manager_create)
+
+    events_cmd = commands.add_parser("events", help="the audit trail, newest first")
+    events_cmd.add_argument("slug")
+    events_cmd.add_argument("--since", help="only events at or after this ISO 8601 date or time (UTC)")
+    events_cmd.add_argument("--limit", type=int, default=100)
+    events_cmd.add_argument("--json", action="store_true", help="one JSON object per line")
+    events_cmd.set_defaults(run=events)
+
+    status_cmd = commands.add_parser("status", help="switch, tokens, seats, counts, last request")
+    status_cmd.add_argument("slug")
+    status_cmd.set_defaults(run=status)
 
     demo_cmd = commands.add_parser("demo", help="set up the demo instance for 'make run'")
     demo_cmd.add_argument("--slug", default="demo")

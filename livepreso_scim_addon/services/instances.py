@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import func, select
+
 from ..host import Host, HostInstance
-from ..models.scim import ScimInstance
+from ..models.scim import ScimGroup, ScimInstance, ScimUser
 from . import licensing
 
 
@@ -42,3 +44,12 @@ def set_enabled(db, instance_id: int, enabled: bool) -> None:
     switch.enabled = enabled
     db.flush()
     licensing.ensure_license_groups(db, instance_id)
+
+
+def counts(db, instance_id: int) -> dict[str, int]:
+    """Users (all and active) and groups of an instance, for support's status."""
+    users = db.execute(
+        select(func.count(), func.count().filter(ScimUser.active.is_not(False))).where(ScimUser.instance_id == instance_id)
+    ).one()
+    groups = db.scalar(select(func.count()).select_from(ScimGroup).where(ScimGroup.instance_id == instance_id))
+    return {"users": users[0], "active_users": users[1], "groups": groups}

@@ -141,3 +141,43 @@ def test_seat_changes_by_support_are_in_the_audit_trail(ini, testapp, dbsession)
     assert [(e.user_id, e.token_id, e.request) for e in granted] == [
         (user["id"], None, "livepreso-scim seats set standard 1")
     ]
+
+
+def test_events_and_status(ini, testapp, capsys):
+    import json
+
+    from .test_groups import group_named
+    from .test_users import okta_user, patch
+    from tests.conftest import ScimClient, Tenant
+
+    cli(ini, "instance", "create", "initech", "--name", "Initech")
+    cli(ini, "instance", "enable", "initech")
+    cli(ini, "seats", "set", "initech", "standard", "1")
+    token = cli(ini, "token", "create", "initech").splitlines()[-1]
+    scim = ScimClient(testapp, Tenant("initech", 0, token))
+    ann = scim.post("Users", okta_user("ann@example.com")).json
+    bob = scim.post("Users", okta_user("bob@example.com")).json
+    scim.patch(f"Users/{bob['id']}", patch({"op": "replace", "value": {"active": False}}))
+    sales = group_named(scim, "Salesperson")
+    body = patch({"op": "add", "path": "members", "value": [{"value": ann["id"]}, {"value": bob["id"]}]})
+    scim.patch(f"Groups/{sales['id']}", body, status=204)
+    scim.post("Users", okta_user("ann@example.com"), status=409)
+
+    lines = [json.loads(line) for line in cli(ini, "events", "initech", "--json").splitlines()]
+    assert [e["action"] for e in lines] == [
+        "failed", "license_granted", "member_added", "member_added", "update", "create", "create"
+    ]
+    assert lines[0]["status"] == 409 and "already exists" in lines[0]["detail"]
+    assert all(token not in json.dumps(e) for e in lines)
+    text = cli(ini, "events", "initech", "--limit", "1").splitlines()
+    assert len(text) == 1 and "failed" in text[0] and "status=409" in text[0]
+    assert cli(ini, "events", "initech", "--since", "2999-01-01") == ""
+    cli(ini, "events", "initech", "--since", "yesterday", status=2)
+
+    status = cli(ini, "status", "initech").splitlines()
+    assert status[0] == "instance initech (Initech)"
+    assert status[1] == "SCIM: enabled"
+    assert status[2] == "tokens: 1 live"
+    assert status[3] == "license standard (Salesperson): seats 1, licensed 1, waiting 0"
+    assert status[6] == "users: 2 (1 active), groups: 3"
+    assert status[7].startswith("last SCIM request: 20")
