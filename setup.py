@@ -29,6 +29,8 @@ extras = {
         "psycopg[binary]>=3.1",
         # A real SCIM client that checks protocol compliance (see README, Dependencies).
         "scim2-tester[httpx2]>=0.5",
+        # Drives Debian's chromium through chromedriver for the HQ page tests.
+        "selenium>=4.20",
     ],
 }
 
