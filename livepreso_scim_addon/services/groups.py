@@ -8,6 +8,7 @@ ten. Membership of a license group asks for its license (``services.licensing``)
 from __future__ import annotations
 
 import uuid
+
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -254,15 +255,15 @@ class _Membership:
         """user id -> (pk, active) for users of this instance; unknown ids are an error."""
         if not ids:
             return {}
-        malformed = [i for i in ids if not UUID.fullmatch(i)]
-        rows = {} if len(malformed) == len(ids) else {
+        well_formed = [i for i in ids if UUID.fullmatch(i)]  # others are unknown, unasked
+        rows = {
             row.id: (row.pk, row.active is not False)
             for row in self.db.execute(
                 select(ScimUser.id, ScimUser.pk, ScimUser.active).where(
-                    ScimUser.instance_id == self.group.instance_id, ScimUser.id.in_(ids)
+                    ScimUser.instance_id == self.group.instance_id, ScimUser.id.in_(well_formed)
                 )
             )
-        }
+        } if well_formed else {}
         unknown = [i for i in ids if i not in rows]
         if unknown:
             shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")

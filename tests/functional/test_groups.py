@@ -118,7 +118,7 @@ def test_unknown_members_are_invalid_and_nothing_applies(scim, other_tenant, tes
     stranger = ScimClient(testapp, other_tenant).post("Users", okta_user("stranger@example.com")).json
     group = scim.post("Groups", {"displayName": "Team", "members": [{"value": users[0]["id"]}]}).json
     url = f"Groups/{group['id']}"
-    for bad in (stranger["id"], "not-an-id", "00000000-0000-4000-8000-000000000000"):
+    for bad in (stranger["id"], "not-an-id", "00000000-0000-4000-8000-000000000000", "nul\u0000id"):
         response = scim.patch(
             url,
             patch(
