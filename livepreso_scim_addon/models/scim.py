@@ -28,7 +28,6 @@ class ScimInstance(Base):
     instance_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    last_request_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class ScimToken(Base):

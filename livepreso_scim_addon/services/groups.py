@@ -339,7 +339,7 @@ class _Membership:
                     "queued_at": queued if licensed_group and active else None,
                     "licensed_at": None,
                 }
-                for (_, pk, active), queued in zip(users, times)
+                for (_, pk, active), queued in zip(users, times, strict=True)
             ],
         )
         audit.record(self.db, "member_added", "Group", self.group.id, user_ids=[u[0] for u in users])
