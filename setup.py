@@ -12,6 +12,8 @@ requires = [
     "SQLAlchemy>=2.0,<3",
     "colander>=2.0",
     "python-jose[cryptography]>=3.5",
+    # Fernet encrypts the SSO client secrets at rest (already python-jose's backend).
+    "cryptography>=42",
     "alembic>=1.13",
     "waitress>=3.0",
     "plaster_pastedeploy>=1.0",
@@ -31,6 +33,8 @@ extras = {
         "scim2-tester[httpx2]>=0.5",
         # Drives Debian's chromium through chromedriver for the HQ page tests.
         "selenium>=4.20",
+        # A real OpenID Connect provider (Canaille) inside the test suite, for the SSO flow.
+        "pytest-iam>=0.3",
     ],
 }
 

@@ -24,6 +24,7 @@ def includeme(config):
     from .resources import HqScimContext, ScimRoot
     from .views.base import scim_json_renderer_factory
     from .views.errors import add_scim_exception_views
+    from .sso.oidc import ProviderCache
     from .views.hq import hq_forbidden
 
     config.add_renderer("scim+json", scim_json_renderer_factory)
@@ -41,5 +42,8 @@ def includeme(config):
         ("scim.hq.events", f"{hq}/events"),
     ):
         config.add_route(name, pattern, factory=HqScimContext)
+    # SP-initiated OpenID Connect sign-in.
+    config.registry["scim.oidc"] = ProviderCache()
+    config.include(".views.sso")
     config.add_forbidden_view(hq_forbidden, path_info=rf"^{re.escape(settings.hq_route_prefix)}/[^/]+/scim(/|$)")
     config.scan(".views")

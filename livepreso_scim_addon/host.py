@@ -101,6 +101,12 @@ class Host(Protocol):
     def login_url(self, request, instance: HostInstance) -> str:
         """Where to send someone who must sign in to HQ before seeing the SCIM page."""
 
+    def sign_in(self, request, host_user_id: int) -> list[tuple[str, str]]:
+        """Start an HQ session for this user (SSO succeeded); returns the response headers."""
+
+    def home_url(self, request, instance: HostInstance) -> str:
+        """Where a user lands after signing in with SSO."""
+
 
 def load_host(settings: dict) -> Host:
     """Build the host named by the ``scim.host`` setting."""

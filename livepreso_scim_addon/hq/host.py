@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pyramid.security import remember
 from sqlalchemy import delete, insert, select
 
 from ..host import LICENSES, HostConflict, HostInstance, HostUserProfile
@@ -110,3 +111,9 @@ class ReferenceHost:
 
     def login_url(self, request, instance):
         return request.route_url("hq.login", instance=instance.slug)
+
+    def sign_in(self, request, host_user_id):
+        return remember(request, host_user_id)
+
+    def home_url(self, request, instance):
+        return request.route_url("hq.home", instance=instance.slug)

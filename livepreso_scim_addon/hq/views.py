@@ -8,7 +8,7 @@ from pyramid.security import forget, remember
 from pyramid.view import forbidden_view_config, view_config
 from sqlalchemy import func, select
 
-from ..services import licensing
+from ..services import licensing, sso
 from .models import HqUser, Instance, UserLicense
 from .security import verify_password
 
@@ -38,9 +38,14 @@ def includeme(config):
     config.scan(".views")
 
 
+def _login_page(request, context, error=None, login=""):
+    row = sso.settings_for(request.dbsession, context.instance.id)
+    return {"instance": context.instance, "error": error, "login": login, "sso": bool(row and row.enabled)}
+
+
 @view_config(route_name="hq.login", request_method="GET", renderer="templates/login.jinja2", permission="hq:login")
 def login_form(context, request):
-    return {"instance": context.instance, "error": None, "login": ""}
+    return _login_page(request, context)
 
 
 @view_config(route_name="hq.login", request_method="POST", renderer="templates/login.jinja2", permission="hq:login")
@@ -52,10 +57,10 @@ def login(context, request):
     password_ok = verify_password(user.password_hash if user else None, request.POST.get("password", ""))
     if user is None or not password_ok:
         request.response.status_code = 401
-        return {"instance": context.instance, "error": "Wrong email or password.", "login": login_name}
+        return _login_page(request, context, "Wrong email or password.", login_name)
     if not user.active:
         request.response.status_code = 403
-        return {"instance": context.instance, "error": "This account has been deactivated.", "login": login_name}
+        return _login_page(request, context, "This account has been deactivated.", login_name)
     headers = remember(request, user.id)
     return HTTPSeeOther(request.route_url("hq.home", instance=context.instance.slug), headers=headers)
 

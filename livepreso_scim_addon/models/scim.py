@@ -79,6 +79,8 @@ class ScimUser(Base):
     division: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
     department: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
     manager_id: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    #: the IdP's "sub" for this person, linked at their first SSO sign-in
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -101,6 +103,7 @@ class ScimUser(Base):
         Index("ix_scim_users_instance_pk", "instance_id", "pk"),
         Index("ix_scim_users_instance_external_id", "instance_id", "external_id"),
         Index("ix_scim_users_instance_host_user", "instance_id", "host_user_id"),
+        Index("uq_scim_users_instance_oidc_subject", "instance_id", "oidc_subject", unique=True),
     )
 
 
@@ -219,3 +222,31 @@ class ScimEvent(Base):
         Index("ix_scim_events_instance_pk", "instance_id", "pk"),
         Index("ix_scim_events_instance_user_pk", "instance_id", "user_id", "pk"),
     )
+
+
+class ScimSso(Base):
+    """An instance's OpenID Connect client at its IdP, entered by support.
+
+    The client secret is kept only encrypted (Fernet, with a key from the environment).
+    """
+
+    __tablename__ = "scim_sso"
+
+    instance_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    issuer: Mapped[str] = mapped_column(String(MAX_STRING_LENGTH))
+    client_id: Mapped[str] = mapped_column(String(MAX_STRING_LENGTH))
+    client_secret_encrypted: Mapped[str] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ScimSsoLogin(Base):
+    """A sign-in under way: its state (hashed), nonce and PKCE verifier; used once."""
+
+    __tablename__ = "scim_sso_logins"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(Integer)
+    nonce: Mapped[str] = mapped_column(String(128))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)

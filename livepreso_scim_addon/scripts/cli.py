@@ -16,7 +16,7 @@ import sys
 from pyramid.paster import bootstrap, setup_logging
 
 from ..host import LICENSES, HostConflict
-from ..services import audit, instances, licensing, tokens
+from ..services import audit, instances, licensing, sso, tokens
 
 
 DEMO_SEATS = {"standard": 10, "prep": 5, "hq": 2}
@@ -207,6 +207,60 @@ def status(env, args, out):
     print(f"last SCIM request: {shown.isoformat(timespec='seconds') + 'Z' if shown else 'never'}", file=out)
 
 
+def _read_secret(path):
+    """A secret from a file, or stdin for '-': never from the command line."""
+    if path == "-":
+        secret = sys.stdin.readline().strip()
+    else:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                secret = handle.readline().strip()
+        except OSError as error:
+            raise CommandError(f"cannot read the client secret: {error.strerror}: {path}") from None
+    if not secret:
+        raise CommandError("the client secret is empty")
+    return secret
+
+
+def sso_set(env, args, out):
+    instance = _instance(env, args.slug)
+    if not args.issuer.startswith(("https://", "http://")):
+        raise CommandError("--issuer must be the provider's URL, e.g. https://acme.okta.com")
+    try:
+        box = sso.secret_box(env["registry"].settings)
+    except sso.SsoKeyMissing as error:
+        raise CommandError(str(error)) from None
+    sso.configure(env["request"].dbsession, box, instance.id, args.issuer, args.client_id, _read_secret(args.client_secret_file))
+    print(f"SSO enabled for {instance.slug}: issuer {args.issuer.rstrip('/')}, client id {args.client_id}", file=out)
+    _print_sso_uris(env, instance, out)
+
+
+def _print_sso_uris(env, instance, out):
+    request = env["request"]
+    print(f"sign-in redirect URI: {request.route_url('scim.sso.callback', instance=instance.slug)}", file=out)
+    print(f"initiate login URI:   {request.route_url('scim.sso.login', instance=instance.slug)}", file=out)
+
+
+def sso_show(env, args, out):
+    instance = _instance(env, args.slug)
+    row = sso.settings_for(env["request"].dbsession, instance.id)
+    if row is None:
+        print(f"SSO is not configured for {instance.slug}", file=out)
+        return
+    print(f"SSO for {instance.slug}: {'enabled' if row.enabled else 'disabled'}", file=out)
+    print(f"issuer:    {row.issuer}", file=out)
+    print(f"client id: {row.client_id}", file=out)
+    print("client secret: (stored encrypted, never shown)", file=out)
+    _print_sso_uris(env, instance, out)
+
+
+def sso_disable(env, args, out):
+    instance = _instance(env, args.slug)
+    if not sso.disable(env["request"].dbsession, instance.id):
+        raise CommandError(f"SSO is not configured for {instance.slug}")
+    print(f"SSO disabled for {instance.slug}; its settings are kept", file=out)
+
+
 def demo(env, args, out):
     """Make sure the demo instance exists and is enabled; print a base URL and a new token."""
     host = env["registry"]["scim.host"]
@@ -278,6 +332,18 @@ def build_parser() -> argparse.ArgumentParser:
     status_cmd = commands.add_parser("status", help="switch, tokens, seats, counts, last request")
     status_cmd.add_argument("slug")
     status_cmd.set_defaults(run=status)
+
+    sso_cmd = commands.add_parser("sso").add_subparsers(dest="action", required=True, parser_class=_Parser)
+    sso_new = sso_cmd.add_parser("set", help="the customer's OIDC issuer, client id and secret")
+    sso_new.add_argument("slug")
+    sso_new.add_argument("--issuer", required=True)
+    sso_new.add_argument("--client-id", required=True)
+    sso_new.add_argument("--client-secret-file", required=True, help="a file holding the secret, or '-' for stdin")
+    sso_new.set_defaults(run=sso_set)
+    for action, run in (("show", sso_show), ("disable", sso_disable)):
+        sub = sso_cmd.add_parser(action)
+        sub.add_argument("slug")
+        sub.set_defaults(run=run)
 
     demo_cmd = commands.add_parser("demo", help="set up the demo instance for 'make run'")
     demo_cmd.add_argument("--slug", default="demo")

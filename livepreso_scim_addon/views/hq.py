@@ -9,7 +9,7 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from ..models.scim import ScimUser
-from ..services import audit, instances, licensing, tokens
+from ..services import audit, instances, licensing, sso, tokens
 from .base import scim_base_url
 
 PAGE = "livepreso_scim_addon:templates/scim_page.jinja2"
@@ -65,6 +65,12 @@ def _page(context, request, new_token=None, new_token_id=None):
             new_token=new_token,
             new_token_id=new_token_id,
         )
+    sso_row = sso.settings_for(db, instance.id)
+    data.update(
+        sso=sso_row if sso_row is not None and sso_row.enabled else None,
+        sso_redirect_uri=request.route_url("scim.sso.callback", instance=instance.slug),
+        sso_login_uri=request.route_url("scim.sso.login", instance=instance.slug),
+    )
     return data
 
 
