@@ -71,8 +71,13 @@ def database_url(request, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
-    app = main({}, **{"sqlalchemy.url": database_url, "scim.sqlite_busy_timeout_ms": "10000"})
+def app(database_url, tmp_path_factory):
+    settings = {
+        "sqlalchemy.url": database_url,
+        "scim.sqlite_busy_timeout_ms": "10000",
+        "scim.sso_key_file": str(tmp_path_factory.mktemp("keys") / "sso.key"),
+    }
+    app = main({}, **settings)
     yield app
     app.registry["db_engine"].dispose()
 

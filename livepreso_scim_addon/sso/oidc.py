@@ -20,7 +20,7 @@ import urllib.request
 from dataclasses import dataclass
 
 from jose import jwt
-from jose.exceptions import ExpiredSignatureError, JWTClaimsError, JWTError
+from jose.exceptions import ExpiredSignatureError, JOSEError, JWTClaimsError, JWTError
 
 #: Only asymmetric signatures: "none" and HMAC (whose key would be our client secret,
 #: and which python-jose would accept with an RSA public key as the secret) never.
@@ -57,28 +57,41 @@ def http_json(url: str, data: dict | None = None, headers: dict | None = None) -
     request = urllib.request.Request(url, data=body, headers={"Accept": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
-            return json.loads(response.read())
+            answer = json.loads(response.read())
     except urllib.error.HTTPError as error:
         try:
             answer = json.loads(error.read())
         except ValueError:
-            answer = {}
+            answer = None
+        answer = answer if isinstance(answer, dict) else {}
         detail = answer.get("error_description") or answer.get("error") or error.reason
         raise OidcError(f"{url} answered {error.code}: {detail}") from None
     except (urllib.error.URLError, TimeoutError, OSError) as error:
         raise OidcError(f"could not reach {url}: {error}", status=502) from None
     except ValueError:
         raise OidcError(f"{url} did not answer JSON", status=502) from None
+    if not isinstance(answer, dict):
+        raise OidcError(f"{url} did not answer a JSON object", status=502)
+    return answer
+
+
+#: Which JWK key type signs with which algorithm family (RFC 7518 §3.1).
+_KEY_TYPES = {"RS": "RSA", "PS": "RSA", "ES": "EC"}
 
 
 class ProviderCache:
-    """Discovery documents and JWKS, fetched once and kept (JWKS refreshed on an unknown kid)."""
+    """Discovery documents and JWKS, kept for ``ttl`` seconds; an unknown kid refreshes the JWKS.
 
-    def __init__(self, fetch=http_json, ttl: int = DISCOVERY_TTL):
+    A refresh for an unknown kid happens at most once per ``min_refresh`` seconds, so a
+    stream of forged kids cannot turn every sign-in into a fetch.
+    """
+
+    def __init__(self, fetch=http_json, ttl: int = DISCOVERY_TTL, min_refresh: float = 10.0):
         self.fetch = fetch
         self.ttl = ttl
+        self.min_refresh = min_refresh
         self._providers: dict[str, tuple[float, Provider]] = {}
-        self._jwks: dict[str, dict] = {}
+        self._jwks: dict[str, tuple[float, dict]] = {}
         self._lock = threading.Lock()
 
     def provider(self, issuer: str) -> Provider:
@@ -86,37 +99,58 @@ class ProviderCache:
         if cached and time.monotonic() - cached[0] < self.ttl:
             return cached[1]
         document = self.fetch(issuer.rstrip("/") + "/.well-known/openid-configuration")
-        if document.get("issuer", "").rstrip("/") != issuer.rstrip("/"):
-            raise OidcError(f"the discovery document names issuer {document.get('issuer')!r}, not {issuer!r}", 502)
-        try:
-            provider = Provider(
-                issuer=document["issuer"],
-                authorization_endpoint=document["authorization_endpoint"],
-                token_endpoint=document["token_endpoint"],
-                jwks_uri=document["jwks_uri"],
-                # OpenID Connect Discovery §3: RS256 when the provider says nothing.
-                algorithms=tuple(document.get("id_token_signing_alg_values_supported") or ["RS256"]),
-                token_auth_methods=tuple(
-                    document.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
-                ),
-            )
-        except KeyError as missing:
-            raise OidcError(f"the discovery document lacks {missing}", 502) from None
+        named = document.get("issuer")
+        # Support types the issuer with or without its trailing slash; beyond that it must
+        # be the very issuer the document names (and the id_token's iss is checked exactly).
+        if not isinstance(named, str) or named.rstrip("/") != issuer.rstrip("/"):
+            raise OidcError(f"the discovery document names issuer {named!r}, not {issuer!r}", 502)
+        endpoints = {}
+        for field in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
+            if not isinstance(document.get(field), str):
+                raise OidcError(f"the discovery document lacks {field!r}", 502)
+            endpoints[field] = document[field]
+        provider = Provider(
+            issuer=named,
+            **endpoints,
+            # OpenID Connect Discovery §3: RS256 when the provider says nothing.
+            algorithms=_strings(document.get("id_token_signing_alg_values_supported")) or ("RS256",),
+            token_auth_methods=_strings(document.get("token_endpoint_auth_methods_supported"))
+            or ("client_secret_basic",),
+        )
         with self._lock:
             self._providers[issuer] = (time.monotonic(), provider)
         return provider
 
-    def key(self, provider: Provider, kid: str | None) -> dict:
-        """The JWK for ``kid``; an unknown kid refreshes the set once (key rotation)."""
+    def key(self, provider: Provider, kid: str | None, alg: str) -> dict:
+        """The signing JWK for ``kid`` and ``alg``; an unknown kid refreshes the set once (key rotation).
+
+        RFC 7517 §4.5 lets keys of different types share a kid: the key type must fit the
+        algorithm, and a key meant for encryption never verifies a signature.
+        """
+        key_type = _KEY_TYPES.get(alg[:2])
         for refresh in (False, True):
-            if refresh or provider.jwks_uri not in self._jwks:
+            fetched_at, jwks = self._jwks.get(provider.jwks_uri, (0.0, None))
+            stale = jwks is None or time.monotonic() - fetched_at > self.ttl
+            if stale or (refresh and time.monotonic() - fetched_at > self.min_refresh):
+                jwks = self.fetch(provider.jwks_uri)
                 with self._lock:
-                    self._jwks[provider.jwks_uri] = self.fetch(provider.jwks_uri)
-            keys = self._jwks[provider.jwks_uri].get("keys", [])
-            matching = [k for k in keys if kid is None or k.get("kid") == kid]
+                    self._jwks[provider.jwks_uri] = (time.monotonic(), jwks)
+            keys = jwks.get("keys") if isinstance(jwks.get("keys"), list) else []
+            matching = [
+                k
+                for k in keys
+                if isinstance(k, dict)
+                and (kid is None or k.get("kid") == kid)
+                and k.get("kty") == key_type
+                and k.get("use", "sig") == "sig"
+            ]
             if len(matching) == 1 or (kid is not None and matching):
                 return matching[0]
-        raise OidcError(f"no signing key {kid!r} in the provider's JWKS")
+        raise OidcError(f"no {key_type or alg} signing key {kid!r} in the provider's JWKS")
+
+
+def _strings(value) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -155,7 +189,7 @@ def exchange_code(
     else:
         form.update(client_id=client_id, client_secret=client_secret)
     tokens = fetch(provider.token_endpoint, form, headers)
-    if not isinstance(tokens.get("id_token"), str):
+    if not isinstance(tokens, dict) or not isinstance(tokens.get("id_token"), str):
         raise OidcError("the token response has no id_token")
     return tokens
 
@@ -165,18 +199,21 @@ def validate_id_token(
 ) -> dict:
     """The verified claims of an id_token (OpenID Connect Core §3.1.3.7).
 
-    ``key_for(kid)`` returns the provider's JWK for a key id. The algorithm must be
-    asymmetric and one the provider advertises; python-jose always gets that explicit
-    list, never an open one.
+    ``key_for(kid, alg)`` returns the provider's JWK for a key id and algorithm. The
+    algorithm must be asymmetric and one the provider advertises; python-jose always gets
+    that explicit list, never an open one.
     """
+    if not nonce:
+        raise OidcError("no nonce to check the id_token against")
     try:
         header = jwt.get_unverified_header(id_token)
-    except JWTError as error:
+    except JOSEError as error:
         raise OidcError(f"the id_token is not a JWT: {error}") from None
     allowed = [alg for alg in provider.algorithms if alg in ASYMMETRIC_ALGORITHMS]
     if header.get("alg") not in allowed:
         raise OidcError(f"id_token algorithm {header.get('alg')!r} is not one of {allowed}")
-    key = key_for(header.get("kid"))
+    key = key_for(header.get("kid"), header["alg"])
+    required = {f"require_{claim}": True for claim in ("aud", "iss", "sub", "iat", "exp")}
     try:
         claims = jwt.decode(
             id_token,
@@ -184,20 +221,28 @@ def validate_id_token(
             algorithms=[header["alg"]],
             audience=client_id,
             issuer=provider.issuer,
-            options={"leeway": leeway, "verify_at_hash": False, "require_iat": True, "require_exp": True},
+            options={"leeway": leeway, "verify_at_hash": False, **required},
         )
     except ExpiredSignatureError:
         raise OidcError("the id_token has expired") from None
     except JWTClaimsError as error:
         raise OidcError(f"id_token claims rejected: {error}") from None
     except JWTError as error:
-        raise OidcError(f"id_token signature rejected: {error}") from None
-    if claims["iat"] > time.time() + leeway:
+        kind = "claims" if "missing required key" in str(error) else "signature"
+        raise OidcError(f"id_token {kind} rejected: {error}") from None
+    except (JOSEError, TypeError, ValueError) as error:
+        # python-jose raises JWKError for a key that does not fit the algorithm, and lets
+        # TypeError escape for some malformed claims: all mean "not a valid id_token".
+        raise OidcError(f"id_token rejected: {error}") from None
+    iat = claims["iat"]
+    if isinstance(iat, bool) or not isinstance(iat, (int, float)):
+        raise OidcError("the id_token's iat is not a number")
+    if iat > time.time() + leeway:
         raise OidcError("the id_token was issued in the future")
     audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
     if (len(audiences) > 1 or "azp" in claims) and claims.get("azp") != client_id:
         raise OidcError(f"the id_token's azp {claims.get('azp')!r} is not this client")
-    if not isinstance(claims.get("nonce"), str) or not hmac.compare_digest(claims["nonce"], nonce):
+    if not isinstance(claims.get("nonce"), str) or not hmac.compare_digest(claims["nonce"].encode(), nonce.encode()):
         raise OidcError("the id_token's nonce does not match this sign-in")
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise OidcError("the id_token has no subject")

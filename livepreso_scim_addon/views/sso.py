@@ -108,7 +108,7 @@ def _callback(context, request):
     claims = validate_id_token(
         tokens["id_token"],
         provider=provider,
-        key_for=lambda kid: cache.key(provider, kid),
+        key_for=lambda kid, alg: cache.key(provider, kid, alg),
         client_id=settings.client_id,
         nonce=pending.nonce,
     )

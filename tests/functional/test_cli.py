@@ -181,3 +181,36 @@ def test_events_and_status(ini, testapp, capsys):
     assert status[3] == "license standard (Salesperson): seats 1, licensed 1, waiting 0"
     assert status[6] == "users: 2 (1 active), groups: 3"
     assert status[7].startswith("last SCIM request: 20")
+
+
+def test_sso_settings_by_support(ini, tmp_path, dbsession, monkeypatch):
+    from cryptography.fernet import Fernet
+
+    from livepreso_scim_addon.models.scim import ScimSso
+
+    monkeypatch.setenv("SCIM_SSO_KEY", Fernet.generate_key().decode())
+    cli(ini, "instance", "create", "initech", "--name", "Initech")
+    assert "SSO is not configured" in cli(ini, "sso", "show", "initech")
+    secret = tmp_path / "secret"
+    secret.write_text("top-secret-value\n")
+    output = cli(ini, "sso", "set", "initech", "--issuer", "https://initech.okta.com/", "--client-id", "0oa1",
+                 "--client-secret-file", str(secret))
+    assert "sign-in redirect URI: http://localhost/sso/initech/callback" in output
+    assert "initiate login URI:   http://localhost/sso/initech/login" in output
+    shown = cli(ini, "sso", "show", "initech")
+    assert "issuer:    https://initech.okta.com" in shown and "client id: 0oa1" in shown
+    assert "top-secret-value" not in shown
+    row = dbsession.get(ScimSso, dbsession.query(ScimSso.instance_id).scalar())
+    assert "top-secret-value" not in row.client_secret_encrypted and row.enabled
+    cli(ini, "sso", "disable", "initech")
+    assert "SSO for initech: disabled" in cli(ini, "sso", "show", "initech")
+    cli(ini, "sso", "set", "initech", "--issuer", "initech.okta.com", "--client-id", "x", "--client-secret-file", str(secret), status=2)
+    cli(ini, "sso", "set", "initech", "--issuer", "https://x", "--client-id", "x", "--client-secret-file", "/nope", status=2)
+
+
+def test_sso_needs_a_key(ini, monkeypatch, capsys):
+    monkeypatch.delenv("SCIM_SSO_KEY", raising=False)
+    cli(ini, "instance", "create", "initech", "--name", "Initech")
+    capsys.readouterr()
+    cli(ini, "sso", "set", "initech", "--issuer", "https://x", "--client-id", "x", "--client-secret-file", "-", status=2)
+    assert "SCIM_SSO_KEY" in capsys.readouterr().err
