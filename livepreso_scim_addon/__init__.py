@@ -24,6 +24,7 @@ def includeme(config):
     from .resources import HqScimContext, ScimRoot
     from .views.base import scim_json_renderer_factory
     from .views.errors import add_scim_exception_views
+    from .models.listing import PageCursors
     from .sso.oidc import ProviderCache
     from .views.hq import hq_forbidden
 
@@ -44,6 +45,8 @@ def includeme(config):
         config.add_route(name, pattern, factory=HqScimContext)
     # SP-initiated OpenID Connect sign-in.
     config.registry["scim.oidc"] = ProviderCache()
+    # Where recent pages of Okta's imports ended, so the next page seeks (models/listing.py).
+    config.registry["scim.page_cursors"] = PageCursors()
     config.include(".views.sso")
     config.add_forbidden_view(hq_forbidden, path_info=rf"^{re.escape(settings.hq_route_prefix)}/[^/]+/scim(/|$)")
     config.scan(".views")

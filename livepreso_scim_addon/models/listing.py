@@ -1,6 +1,17 @@
-"""One page of a resource type, as RFC 7644 §3.4.2 lists it: one COUNT, one SELECT."""
+"""One page of a resource type, as RFC 7644 §3.4.2 lists it: one COUNT, one SELECT.
+
+Okta imports everything by walking ``startIndex`` in steps of ``count``. With OFFSET
+the database skips every earlier row again on each page, so the last page of 100,000
+users costs far more than the first. :class:`PageCursors` remembers where each page of
+an unfiltered, unsorted listing ended; when the next ``startIndex`` arrives and nothing
+before that point can have moved, the page seeks (``pk > last``) instead of skipping,
+and returns exactly the rows OFFSET would have.
+"""
 
 from __future__ import annotations
+
+import threading
+from collections import OrderedDict
 
 from sqlalchemy import func, select
 
@@ -9,7 +20,37 @@ from .filtering import compile_filter, sort_key
 from .maps import ResourceMap
 
 
-def list_page(db, resource: ResourceMap, instance_id: int, query: ListQuery) -> tuple[int, list]:
+class PageCursors:
+    """Per process, the last primary key of recent pages, keyed by where the next page starts.
+
+    A cursor is used only while the listing's row count and highest key are what they
+    were when it was saved: a row deleted or added since changes one of them, and the
+    page falls back to OFFSET. Updates move no row, since the order is the primary key.
+    """
+
+    def __init__(self, size: int = 1024):
+        self.size = size
+        self._entries: OrderedDict[tuple, tuple[int, int, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, total: int, max_pk: int | None) -> int | None:
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or entry[1:] != (total, max_pk):
+            return None
+        return entry[0]
+
+    def put(self, key: tuple, last_pk: int, total: int, max_pk: int | None) -> None:
+        with self._lock:
+            self._entries[key] = (last_pk, total, max_pk)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+def list_page(
+    db, resource: ResourceMap, instance_id: int, query: ListQuery, cursors: PageCursors | None = None
+) -> tuple[int, list]:
     """(totalResults, the rows of the page) for the instance, filtered and sorted in SQL.
 
     Without ``sortBy`` the order is the primary key: stable whatever ``count`` is, as
@@ -19,9 +60,26 @@ def list_page(db, resource: ResourceMap, instance_id: int, query: ListQuery) -> 
     where = [model.instance_id == instance_id]
     if query.filter is not None:
         where.append(compile_filter(resource, query.filter))
-    total = db.scalar(select(func.count()).select_from(model).where(*where))
+    seekable = cursors is not None and query.filter is None and not query.sort_by
+    if seekable:
+        total, max_pk = db.execute(select(func.count(), func.max(model.pk)).where(*where)).one()
+    else:
+        total, max_pk = db.scalar(select(func.count()).select_from(model).where(*where)), None
     if query.count <= 0 or query.start_index > total:
         return total, []
+    if seekable:
+        key = (model.__tablename__, instance_id, query.start_index)
+        after = cursors.get(key, total, max_pk)
+        page = select(model).where(*where).order_by(model.pk).limit(query.count)
+        if after is not None:
+            page = page.where(model.pk > after)
+        else:
+            page = page.offset(query.start_index - 1)
+        rows = list(db.scalars(page))
+        if rows:
+            next_key = (model.__tablename__, instance_id, query.start_index + len(rows))
+            cursors.put(next_key, rows[-1].pk, total, max_pk)
+        return total, rows
     order = []
     key = sort_key(resource, query.sort_by) if query.sort_by else None
     if key is not None:

@@ -394,6 +394,6 @@ def _ids_from(value) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def search_groups(db, instance_id: int, query: ListQuery) -> tuple[int, list[ScimGroup]]:
+def search_groups(db, instance_id: int, query: ListQuery, cursors=None) -> tuple[int, list[ScimGroup]]:
     """GET /Groups and POST /Groups/.search (RFC 7644 §3.4.2, §3.4.3)."""
-    return list_page(db, GROUP_MAP, instance_id, query)
+    return list_page(db, GROUP_MAP, instance_id, query, cursors)

@@ -234,6 +234,6 @@ def delete_user(db, host: Host, user: ScimUser) -> None:
     db.flush()
 
 
-def search_users(db, instance_id: int, query: ListQuery) -> tuple[int, list[ScimUser]]:
+def search_users(db, instance_id: int, query: ListQuery, cursors=None) -> tuple[int, list[ScimUser]]:
     """GET /Users and POST /Users/.search (RFC 7644 §3.4.2, §3.4.3)."""
-    return list_page(db, USER_MAP, instance_id, query)
+    return list_page(db, USER_MAP, instance_id, query, cursors)

@@ -16,7 +16,7 @@ class Endpoint:
     """A resource type's endpoint: how to search it, render rows, and version them."""
 
     resource_type: ResourceType
-    #: (db, instance_id, ListQuery) -> (totalResults, rows)
+    #: (db, instance_id, ListQuery, PageCursors) -> (totalResults, rows)
     search: Callable
     #: (request, instance, rows, Projection) -> resources; loads related rows in batches
     render: Callable
@@ -34,7 +34,7 @@ class Endpoint:
 
     def page(self, request, instance, query: ListQuery) -> tuple[int, list[dict]]:
         """(totalResults, the page's resources) for a list or search request."""
-        total, rows = self.search(request.dbsession, instance.id, query)
+        total, rows = self.search(request.dbsession, instance.id, query, request.registry["scim.page_cursors"])
         projection = self.projection(query.attributes, query.excluded_attributes)
         return total, self.render(request, instance, rows, projection)
 

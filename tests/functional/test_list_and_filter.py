@@ -208,3 +208,34 @@ def test_deactivated_users_still_listed(scim, people):
 def test_null_comparisons_mean_absence(scim, people):
     assert names(search(scim, "title eq null")) == ["dave@other.com", "eve_100%@example.com"]
     assert names(search(scim, "nickName ne null")) == ["carol@example.com"]
+
+
+def _page_ids(scim, start, count=2):
+    return [r["id"] for r in scim.get(f"Users?startIndex={start}&count={count}").json["Resources"]]
+
+
+def test_paging_seeks_from_the_last_page_and_stays_exact(scim, people, engine):
+    """Okta's walk through startIndex: later pages seek from where the last one ended,
+    and return exactly what OFFSET would, also when users come and go in between."""
+    everyone = [r["id"] for r in scim.get("Users?count=100").json["Resources"]]
+    assert _page_ids(scim, 1) == everyone[0:2]
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert _page_ids(scim, 3) == everyone[2:4]
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    page = [s for s in statements if "FROM scim_users" in s and "LIMIT" in s]
+    assert page and "scim_users.pk >" in page[-1]  # a seek, not a skip
+    # Someone before the cursor is deleted: the next page must still be startIndex 5 of
+    # the new list, not of the old one.
+    scim.delete(f"Users/{everyone[0]}")
+    now = [r["id"] for r in scim.get("Users?count=100").json["Resources"]]
+    assert _page_ids(scim, 3) == now[2:4]
+    # Someone is added: positions before the cursor do not move, and it shows at the end.
+    added = scim.post("Users", okta_user("zed@example.com")).json["id"]
+    assert _page_ids(scim, 1) == now[0:2] and _page_ids(scim, 3) == now[2:4] and _page_ids(scim, 5) == [added]
