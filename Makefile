@@ -32,5 +32,10 @@ run: migrate
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Okta's hot paths at 1,000 to 100,000 users (PostgreSQL too when SCIM_TEST_POSTGRES_URL
+# is set); BENCH_ARGS="--sizes 1000,10000" picks sizes. Writes bench/out/.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var *.egg-info .pytest_cache
