@@ -37,13 +37,12 @@ warnings.filterwarnings("ignore", message="Deprecated call to `pkg_resources.dec
 import sqlalchemy as sa  # noqa: E402
 import transaction  # noqa: E402
 import webtest  # noqa: E402
-from alembic import command  # noqa: E402
-from alembic.config import Config  # noqa: E402
 from pyramid.config import Configurator  # noqa: E402
 
 from livepreso_scim_addon.hq import main  # noqa: E402
 from livepreso_scim_addon.hq.models import HqUser  # noqa: E402
 from livepreso_scim_addon.models import get_tm_session  # noqa: E402
+from livepreso_scim_addon.models.migrations import upgrade  # noqa: E402
 from livepreso_scim_addon.models.scim import ScimUser, ScimUserValue  # noqa: E402
 from livepreso_scim_addon.services import instances, tokens  # noqa: E402
 
@@ -60,7 +59,7 @@ def database(backend: str):
     if backend == "sqlite":
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite:///{folder}/bench.sqlite"
-            migrate(url)
+            upgrade(url)
             yield url
         return
     admin_url = sa.make_url(os.environ["SCIM_TEST_POSTGRES_URL"])
@@ -70,22 +69,12 @@ def database(backend: str):
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     try:
         url = admin_url.set(database=name).render_as_string(hide_password=False)
-        migrate(url)
+        upgrade(url)
         yield url
     finally:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
-
-
-def migrate(url: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", "livepreso_scim_addon:alembic")
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "heads")
-    engine.dispose()
 
 
 def seed(app, size: int) -> tuple[int, str, list[str]]:

@@ -73,14 +73,19 @@ class InstanceScope:
         return children[name](self, name)
 
 
-class UsersCollection(_Child):
-    def __getitem__(self, user_id):
-        if user_id == ".search":
-            raise KeyError(user_id)  # the view named ".search" on this collection
-        user = users.get_user(self.request.dbsession, self.instance.id, user_id)
-        if user is None:
-            raise KeyError(user_id)
-        return UserResource(self, user)
+class _Collection(_Child):
+    """/Users or /Groups: an item is a resource of this instance, or unknown (404)."""
+
+    lookup = None  # (db, instance_id, id) -> row or None
+    item = None  # the context class of one resource
+
+    def __getitem__(self, resource_id):
+        if resource_id == ".search":
+            raise KeyError(resource_id)  # the view named ".search" on this collection
+        row = self.lookup(self.request.dbsession, self.instance.id, resource_id)
+        if row is None:
+            raise KeyError(resource_id)
+        return self.item(self, row)
 
 
 class UserResource(_Child):
@@ -89,20 +94,20 @@ class UserResource(_Child):
         self.user = user
 
 
-class GroupsCollection(_Child):
-    def __getitem__(self, group_id):
-        if group_id == ".search":
-            raise KeyError(group_id)  # the view named ".search" on this collection
-        group = groups.get_group(self.request.dbsession, self.instance.id, group_id)
-        if group is None:
-            raise KeyError(group_id)
-        return GroupResource(self, group)
-
-
 class GroupResource(_Child):
     def __init__(self, parent, group):
         super().__init__(parent, group.id)
         self.group = group
+
+
+class UsersCollection(_Collection):
+    lookup = staticmethod(users.get_user)
+    item = UserResource
+
+
+class GroupsCollection(_Collection):
+    lookup = staticmethod(groups.get_group)
+    item = GroupResource
 
 
 class ServiceProviderConfig(_Child):

@@ -16,13 +16,12 @@ import pytest
 import sqlalchemy as sa
 import transaction
 import webtest
-from alembic import command
-from alembic.config import Config
 from waitress.server import create_server
 
 from livepreso_scim_addon.hq import main
 from livepreso_scim_addon.hq.models import HqBase
 from livepreso_scim_addon.models import Base, get_tm_session
+from livepreso_scim_addon.models.migrations import upgrade
 from livepreso_scim_addon.services import instances, tokens
 
 POSTGRES_URL = os.environ.get("SCIM_TEST_POSTGRES_URL")
@@ -35,22 +34,11 @@ def pytest_report_header(config):
     return "PostgreSQL tests: skipped (SCIM_TEST_POSTGRES_URL is not set)"
 
 
-def migrate(url: str) -> None:
-    """Build the schema the way production does: Alembic, both branches."""
-    config = Config()
-    config.set_main_option("script_location", "livepreso_scim_addon:alembic")
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "heads")
-    engine.dispose()
-
-
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path_factory):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'scim.sqlite'}"
-        migrate(url)
+        upgrade(url)
         yield url
         return
     if not POSTGRES_URL:
@@ -62,7 +50,7 @@ def database_url(request, tmp_path_factory):
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     url = admin_url.set(database=name).render_as_string(hide_password=False)
     try:
-        migrate(url)
+        upgrade(url)
         yield url
     finally:
         with admin.connect() as connection:

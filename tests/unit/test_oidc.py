@@ -21,7 +21,6 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jose import jwk, jwt
-from jose.exceptions import JWKError
 
 from livepreso_scim_addon.sso.oidc import (
     LEEWAY,
