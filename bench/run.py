@@ -43,7 +43,7 @@ from livepreso_scim_addon.hq import main  # noqa: E402
 from livepreso_scim_addon.hq.models import HqUser  # noqa: E402
 from livepreso_scim_addon.models import get_tm_session  # noqa: E402
 from livepreso_scim_addon.models.migrations import upgrade  # noqa: E402
-from livepreso_scim_addon.models.scim import ScimUser, ScimUserValue  # noqa: E402
+from livepreso_scim_addon.models.scim import ScimToken, ScimUser, ScimUserValue  # noqa: E402
 from livepreso_scim_addon.services import instances, tokens  # noqa: E402
 
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -131,6 +131,21 @@ def floor_app():
     with Configurator() as config:
         config.add_route("floor", "/floor")
         config.add_view(lambda request: {"ok": True, "items": [1, 2, 3]}, route_name="floor", renderer="json")
+    return config.make_wsgi_app()
+
+
+def transaction_floor_app(url: str):
+    """The same route inside the stack every SCIM request needs: pyramid_tm, a
+    zope.sqlalchemy session, and one primary-key lookup (what checking a token costs at least)."""
+    with Configurator(settings={"sqlalchemy.url": url}) as config:
+        config.include("livepreso_scim_addon.models")
+        config.add_route("floor", "/floor")
+
+        def view(request):
+            request.dbsession.get(ScimToken, "0000000000000000")
+            return {"ok": True, "items": [1, 2, 3]}
+
+        config.add_view(view, route_name="floor", renderer="json")
     return config.make_wsgi_app()
 
 
@@ -256,6 +271,10 @@ def run_size(backend: str, size: int, repeat: int) -> dict:
 
         floor = webtest.TestApp(floor_app())
         results.append(measure("floor: bare Pyramid JSON route", lambda i: floor.get("/floor"), repeat))
+        with_transaction = transaction_floor_app(url)
+        tm_floor = webtest.TestApp(with_transaction)
+        results.append(measure("floor + pyramid_tm + one PK query", lambda i: tm_floor.get("/floor"), repeat))
+        with_transaction.registry["db_engine"].dispose()
         engine.dispose()
         return {
             "backend": backend,
