@@ -70,12 +70,12 @@ def list_page(
     if seekable:
         key = (model.__tablename__, instance_id, query.start_index)
         after = cursors.get(key, total, max_pk)
-        page = select(model).where(*where).order_by(model.pk).limit(query.count)
+        page = select(model).options(*resource.load_options).where(*where).order_by(model.pk).limit(query.count)
         if after is not None:
             page = page.where(model.pk > after)
         else:
             page = page.offset(query.start_index - 1)
-        rows = list(db.scalars(page))
+        rows = list(db.execute(page).unique().scalars())
         if rows:
             next_key = (model.__tablename__, instance_id, query.start_index + len(rows))
             cursors.put(next_key, rows[-1].pk, total, max_pk)
@@ -86,5 +86,6 @@ def list_page(
         # Absent values sort last ascending, first descending, on every backend.
         order.append(key.desc().nulls_first() if query.descending else key.asc().nulls_last())
     order.append(model.pk.desc() if key is not None and query.descending else model.pk)
-    page = select(model).where(*where).order_by(*order).offset(query.start_index - 1).limit(query.count)
-    return total, list(db.scalars(page))
+    page = select(model).options(*resource.load_options).where(*where).order_by(*order)
+    page = page.offset(query.start_index - 1).limit(query.count)
+    return total, list(db.execute(page).unique().scalars())

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.sql import ColumnElement
 
 from ..scim.schemas import ENTERPRISE_USER, GROUP, USER, ResourceType
@@ -88,6 +89,8 @@ class ResourceMap:
     meta: dict[str, ColumnElement] = field(default_factory=dict)
     #: string columns with a stored lower-cased copy: compare and sort on the copy
     folded: dict[str, ColumnElement] = field(default_factory=dict)
+    #: loader options for a page of rows: related rows joined into the same statement
+    load_options: tuple = ()
 
 
 def _user_values(attribute: str) -> MultiValued:
@@ -118,6 +121,7 @@ USER_MAP = ResourceMap(
     },
     meta={"created": ScimUser.created_at, "lastModified": ScimUser.updated_at},
     folded={"userName": ScimUser.user_name_ci},
+    load_options=(joinedload(ScimUser.values),),
 )
 
 GROUP_MAP = ResourceMap(

@@ -6,6 +6,7 @@ import re
 import uuid
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.exc import IntegrityError
 
 from ..host import Host, HostConflict, HostUserProfile
@@ -28,7 +29,13 @@ def get_user(db, instance_id: int, user_id: str) -> ScimUser | None:
     """The instance's user with this SCIM id; another instance's id is simply unknown."""
     if not UUID.fullmatch(user_id):
         return None  # not an id we issue: no need to ask the database
-    return db.scalar(select(ScimUser).where(ScimUser.id == user_id, ScimUser.instance_id == instance_id))
+    # The values come in the same statement (a join) rather than a second one.
+    query = (
+        select(ScimUser)
+        .options(joinedload(ScimUser.values))
+        .where(ScimUser.id == user_id, ScimUser.instance_id == instance_id)
+    )
+    return db.execute(query).unique().scalar_one_or_none()
 
 
 def etag(user: ScimUser) -> str:
