@@ -105,11 +105,12 @@ def test_provisioned_user_signs_in_and_deactivation_ends_it(
     assert refused.status_code == 403 and "deactivated" in refused.text
 
 
-def test_unprovisioned_people_get_no_session(app, iam_server, live_server, tenant, oidc_client, person, browser):
+def test_unprovisioned_people_get_no_session(app, iam_server, live_server, tenant, oidc_client, person, browser, caplog):
     configure_sso(app, tenant, iam_server.url, oidc_client.client_id)
     answer = sign_in_through_provider(browser, live_server)
     assert answer.status_code == 403 and "no LivePreso user" in answer.text
     assert "hq_session" not in answer.headers.get("set-cookie", "")
+    assert f"subject {person.user_name} is not a provisioned user" in caplog.text
 
 
 def test_wrong_client_secret_is_a_clear_failure(app, iam_server, live_server, tenant, oidc_client, person, scim, browser):
@@ -135,11 +136,12 @@ def test_state_is_checked_and_used_once(app, iam_server, live_server, tenant, oi
     assert browser.get(forged).status_code == 400
 
 
-def test_provider_down_and_sso_off_are_pages_not_errors(app, live_server, tenant, testapp):
+def test_provider_down_and_sso_off_are_pages_not_errors(app, live_server, tenant, testapp, caplog):
     assert testapp.get("/sso/acme/login", status=404).html.find(id="sso-message")
     configure_sso(app, tenant, "http://127.0.0.1:9/", "client")  # nothing listens on port 9
     answer = httpx2.get(f"{live_server}/sso/acme/login", follow_redirects=False, timeout=30)
     assert answer.status_code == 502 and "could not be reached" in answer.text
+    assert "SSO sign-in failed for acme: could not reach http://127.0.0.1:9" in caplog.text
     # A callback with no sign-in behind it fails on its state before any provider call.
     assert testapp.get("/sso/acme/callback?code=x&state=y", status=400)
 
