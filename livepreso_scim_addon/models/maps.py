@@ -121,7 +121,7 @@ USER_MAP = ResourceMap(
     },
     meta={"created": ScimUser.created_at, "lastModified": ScimUser.updated_at},
     folded={"userName": ScimUser.user_name_ci},
-    load_options=(joinedload(ScimUser.values),),
+    load_options=(joinedload(ScimUser.values), joinedload(ScimUser.groups)),
 )
 
 GROUP_MAP = ResourceMap(

@@ -97,6 +97,10 @@ class ScimUser(Base):
         lazy="selectin",
         passive_deletes=True,
     )
+    #: the read-only SCIM "groups": reads join it in (models.maps.USER_MAP.load_options)
+    groups: Mapped[list[ScimGroup]] = relationship(
+        secondary="scim_memberships", viewonly=True, order_by="ScimGroup.display_name_ci"
+    )
 
     __table_args__ = (
         Index("uq_scim_users_instance_user_name", "instance_id", "user_name_ci", unique=True),

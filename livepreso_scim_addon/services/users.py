@@ -6,13 +6,12 @@ import re
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from sqlalchemy.exc import IntegrityError
 
 from ..host import Host, HostConflict, HostUserProfile
 from ..models.listing import list_page
 from ..models.maps import MULTI_COLUMNS, SCALAR_COLUMNS, USER_MAP
-from ..models.scim import ScimGroup, ScimMembership, ScimUser, ScimUserValue, utcnow
+from ..models.scim import ScimUser, ScimUserValue, utcnow
 from ..scim.errors import uniqueness
 from ..scim.patch import apply_patch
 from ..scim.query import ListQuery
@@ -29,10 +28,10 @@ def get_user(db, instance_id: int, user_id: str) -> ScimUser | None:
     """The instance's user with this SCIM id; another instance's id is simply unknown."""
     if not UUID.fullmatch(user_id):
         return None  # not an id we issue: no need to ask the database
-    # The values come in the same statement (a join) rather than a second one.
+    # Its values and groups come in the same statement (joins) rather than more of them.
     query = (
         select(ScimUser)
-        .options(joinedload(ScimUser.values))
+        .options(*USER_MAP.load_options)
         .where(ScimUser.id == user_id, ScimUser.instance_id == instance_id)
     )
     return db.execute(query).unique().scalar_one_or_none()
@@ -42,23 +41,8 @@ def etag(user: ScimUser) -> str:
     return f'W/"{user.version}"'
 
 
-def load_groups(db, user_pks: list[int]) -> dict[int, list[tuple[str, str]]]:
-    """(group id, displayName) of each user's groups, for a page of users in one query."""
-    groups: dict[int, list[tuple[str, str]]] = {pk: [] for pk in user_pks}
-    if user_pks:
-        rows = db.execute(
-            select(ScimMembership.user_pk, ScimGroup.id, ScimGroup.display_name)
-            .join(ScimGroup, ScimGroup.pk == ScimMembership.group_pk)
-            .where(ScimMembership.user_pk.in_(user_pks))
-            .order_by(ScimMembership.user_pk, ScimGroup.display_name_ci)
-        )
-        for user_pk, group_id, display_name in rows:
-            groups[user_pk].append((group_id, display_name))
-    return groups
-
-
-def to_resource(user: ScimUser, location: str, groups: list[tuple[str, str]] | None = None, groups_base: str = "") -> dict:
-    """The SCIM representation of a user (RFC 7643 §4.1); ``groups`` None leaves them out."""
+def to_resource(user: ScimUser, location: str, groups_base: str | None = None) -> dict:
+    """The SCIM representation of a user (RFC 7643 §4.1); ``groups_base`` None leaves out its groups."""
     resource: dict = {"schemas": [CORE_USER], "id": user.id}
     for (urn, attr, sub), column in SCALAR_COLUMNS.items():
         value = getattr(user, column)
@@ -75,10 +59,10 @@ def to_resource(user: ScimUser, location: str, groups: list[tuple[str, str]] | N
         columns = MULTI_COLUMNS[row.attribute]
         element = {sub: getattr(row, column) for sub, column in columns.items()}
         resource.setdefault(row.attribute, []).append({k: v for k, v in element.items() if v is not None})
-    if groups:
+    if groups_base is not None and user.groups:
         resource["groups"] = [
-            {"value": group_id, "$ref": f"{groups_base}/{group_id}", "display": name, "type": "direct"}
-            for group_id, name in groups
+            {"value": group.id, "$ref": f"{groups_base}/{group.id}", "display": group.display_name, "type": "direct"}
+            for group in user.groups
         ]
     resource["meta"] = {
         "resourceType": "User",

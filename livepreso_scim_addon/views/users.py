@@ -14,13 +14,10 @@ from .endpoint import Endpoint
 
 
 def _render(request, instance, rows, projection) -> list[dict]:
-    """Users as resources; their groups loaded in one query, and only when returned."""
-    groups = users.load_groups(request.dbsession, [u.pk for u in rows]) if projection.returns("groups") else {}
+    """Users as resources (their values and groups came with them, see USER_MAP)."""
     base = scim_base_url(request, instance)
-    return [
-        project(users.to_resource(u, f"{base}/Users/{u.id}", groups.get(u.pk), f"{base}/Groups"), projection)
-        for u in rows
-    ]
+    groups_base = f"{base}/Groups" if projection.returns("groups") else None
+    return [project(users.to_resource(u, f"{base}/Users/{u.id}", groups_base), projection) for u in rows]
 
 
 USERS = Endpoint(USER, users.search_users, _render, users.etag)
