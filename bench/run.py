@@ -24,11 +24,9 @@ import resource
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 import warnings
-from contextlib import contextmanager
 from urllib.parse import quote
 
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated as an API")
@@ -42,7 +40,7 @@ from pyramid.config import Configurator  # noqa: E402
 from livepreso_scim_addon.hq import main  # noqa: E402
 from livepreso_scim_addon.hq.models import HqUser  # noqa: E402
 from livepreso_scim_addon.models import get_tm_session  # noqa: E402
-from livepreso_scim_addon.models.migrations import upgrade  # noqa: E402
+from livepreso_scim_addon.models.migrations import scratch_database  # noqa: E402
 from livepreso_scim_addon.models.scim import ScimToken, ScimUser, ScimUserValue  # noqa: E402
 from livepreso_scim_addon.services import instances, tokens  # noqa: E402
 
@@ -53,28 +51,9 @@ CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 # --- set-up ---------------------------------------------------------------------------
 
 
-@contextmanager
 def database(backend: str):
     """A fresh, migrated database URL; dropped afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            url = f"sqlite:///{folder}/bench.sqlite"
-            upgrade(url)
-            yield url
-        return
-    admin_url = sa.make_url(os.environ["SCIM_TEST_POSTGRES_URL"])
-    name = f"scim_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        url = admin_url.set(database=name).render_as_string(hide_password=False)
-        upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    return scratch_database(backend, os.environ.get("SCIM_TEST_POSTGRES_URL"), prefix="scim_bench")
 
 
 def seed(app, size: int) -> tuple[int, str, list[str]]:

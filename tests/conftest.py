@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -21,7 +20,7 @@ from waitress.server import create_server
 from livepreso_scim_addon.hq import main
 from livepreso_scim_addon.hq.models import HqBase
 from livepreso_scim_addon.models import Base, get_tm_session
-from livepreso_scim_addon.models.migrations import upgrade
+from livepreso_scim_addon.models.migrations import scratch_database
 from livepreso_scim_addon.services import instances, tokens
 
 POSTGRES_URL = os.environ.get("SCIM_TEST_POSTGRES_URL")
@@ -35,27 +34,11 @@ def pytest_report_header(config):
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'scim.sqlite'}"
-        upgrade(url)
-        yield url
-        return
-    if not POSTGRES_URL:
+def database_url(request):
+    if request.param == "postgresql" and not POSTGRES_URL:
         pytest.skip("SCIM_TEST_POSTGRES_URL is not set: PostgreSQL tests are not run")
-    admin_url = sa.make_url(POSTGRES_URL)
-    name = f"scim_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
+    with scratch_database(request.param, POSTGRES_URL, prefix="scim_test") as url:
         yield url
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")

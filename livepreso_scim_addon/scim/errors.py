@@ -46,7 +46,3 @@ def mutability(detail: str) -> ScimError:
 
 def uniqueness(detail: str) -> ScimError:
     return ScimError(409, "uniqueness", detail)
-
-
-def not_found(detail: str) -> ScimError:
-    return ScimError(404, None, detail)

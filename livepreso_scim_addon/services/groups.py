@@ -25,8 +25,6 @@ from ..scim.schemas import CORE_GROUP, GROUP, deserialize_resource, format_datet
 from . import audit, licensing
 from .users import UUID
 
-__all__ = ["GROUP"]
-
 
 def get_group(db, instance_id: int, group_id: str) -> ScimGroup | None:
     """The instance's group with this SCIM id; another instance's id is simply unknown."""

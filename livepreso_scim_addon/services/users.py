@@ -18,8 +18,6 @@ from ..scim.query import ListQuery
 from ..scim.schemas import CORE_USER, ENTERPRISE_USER, USER, deserialize_resource, format_datetime
 from . import audit, licensing
 
-__all__ = ["USER"]
-
 #: The form of the ids this add-on issues; anything else is unknown without a query.
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

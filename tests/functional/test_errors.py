@@ -147,3 +147,19 @@ def test_odd_slugs_are_404(testapp, tenant, slug):
 def test_odd_tokens_are_401(testapp, tenant, token):
     response = testapp.get(f"{tenant.base}/Users", headers={"Authorization": f"Bearer {token}"}, status=401)
     assert_scim_error(response, 401)
+
+
+def test_the_body_limit_is_a_setting(database_url, tenant):
+    import webtest
+
+    from livepreso_scim_addon.hq import main
+
+    small = main({}, **{"sqlalchemy.url": database_url, "scim.max_body_bytes": "2000"})
+    try:
+        client = webtest.TestApp(small)
+        response = client.post_json(f"{tenant.base}/Users", okta_user(title="t" * 2000), headers=tenant.headers, status=413)
+        assert_scim_error(response, 413)
+        assert "2000 bytes" in response.json["detail"]
+        client.post_json(f"{tenant.base}/Users", okta_user(), headers=tenant.headers, status=201)
+    finally:
+        small.registry["db_engine"].dispose()
