@@ -43,7 +43,7 @@ class _Target:
 
 def apply_patch(resource_type: ResourceType, resource: dict, body) -> dict:
     """Apply a PatchOp request to a copy of ``resource`` (RFC 7644 §3.5.2); all or nothing."""
-    operations = _operations(body)
+    operations = patch_operations(body)
     patched = copy.deepcopy(resource)
     for number, operation in enumerate(operations, start=1):
         try:
@@ -53,7 +53,8 @@ def apply_patch(resource_type: ResourceType, resource: dict, body) -> dict:
     return patched
 
 
-def _operations(body) -> list:
+def patch_operations(body) -> list:
+    """The ``Operations`` of a PatchOp message, once its shape is checked (RFC 7644 §3.5.2)."""
     if not isinstance(body, dict):
         raise invalid_syntax("The PATCH body must be a JSON object.")
     fields = _lower_keys(body)

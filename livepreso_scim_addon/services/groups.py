@@ -19,7 +19,7 @@ from ..models.maps import GROUP_MAP
 from ..models.scim import ScimGroup, ScimMembership, ScimUser, utcnow
 from ..scim import filter as scim_filter
 from ..scim.errors import invalid_syntax, invalid_value, mutability, uniqueness
-from ..scim.patch import apply_patch
+from ..scim.patch import apply_patch, patch_operations
 from ..scim.query import ListQuery
 from ..scim.schemas import CORE_GROUP, GROUP, deserialize_resource, format_datetime
 from . import audit, licensing
@@ -193,12 +193,8 @@ def _set_attributes(db, group: ScimGroup, resource: dict) -> bool:
 
 def _split_operations(body) -> tuple[list, list]:
     """Separate operations on ``members`` from those on the group's own attributes."""
-    if not isinstance(body, dict):
-        raise invalid_syntax("The PATCH body must be a JSON object.")
-    apply_patch(GROUP, {}, {**body, "Operations": []})  # checks "schemas" and "Operations"
-    operations = next(v for k, v in body.items() if isinstance(k, str) and k.lower() == "operations")
     attribute_ops, member_ops = [], []
-    for operation in operations:
+    for operation in patch_operations(body):
         if not isinstance(operation, dict):
             raise invalid_syntax("Each operation must be a JSON object.")
         fields = {k.lower(): v for k, v in operation.items() if isinstance(k, str)}
