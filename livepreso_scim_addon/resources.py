@@ -11,7 +11,7 @@ from pyramid.authorization import DENY_ALL, Allow
 from pyramid.httpexceptions import HTTPNotFound
 
 from .scim.schemas import RESOURCE_TYPES, SCHEMAS
-from .security import Permission, instance_principal
+from .security import Permission, instance_principal, token_identity
 from .services import groups, instances, users
 
 
@@ -25,7 +25,10 @@ class ScimRoot:
 
     def __getitem__(self, slug):
         request = self.request
-        instance = instances.find_enabled(request.dbsession, request.registry["scim.host"], slug)
+        identity = token_identity(request)
+        instance = instances.find_enabled(
+            request.dbsession, request.registry["scim.host"], slug, known_enabled=identity and identity.instance_id
+        )
         if instance is None:
             raise KeyError(slug)
         return InstanceScope(self, instance)

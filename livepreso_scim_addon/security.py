@@ -40,14 +40,7 @@ class ScimTokenPolicy:
     """Authenticates ``Authorization: Bearer <token>`` (RFC 6750) against stored hashes."""
 
     def identity(self, request) -> TokenIdentity | None:
-        # Resolved once per request: the ACL check and the views both ask.
-        if "scim.identity" not in request.environ:
-            from .services import tokens
-
-            token = bearer_token(request)
-            identity = None if token is None else tokens.authenticate(request.dbsession, token)
-            request.environ["scim.identity"] = identity
-        return request.environ["scim.identity"]
+        return token_identity(request)
 
     def principals(self, request) -> list[str]:
         identity = self.identity(request)
@@ -65,6 +58,19 @@ class ScimTokenPolicy:
 
     def forget(self, request, **kw):
         return []
+
+
+def token_identity(request) -> TokenIdentity | None:
+    """The live token behind the request, checked once per request: the traversal
+    (to which it also says that its instance is switched on), the ACL check and the
+    views all ask."""
+    if "scim.identity" not in request.environ:
+        from .services import tokens
+
+        token = bearer_token(request)
+        identity = None if token is None else tokens.authenticate(request.dbsession, token)
+        request.environ["scim.identity"] = identity
+    return request.environ["scim.identity"]
 
 
 def bearer_token(request) -> str | None:

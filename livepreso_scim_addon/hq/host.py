@@ -10,7 +10,10 @@ from ..models.scim import utcnow
 from .models import HqSession, HqUser, Instance, LicenseSeats, UserLicense
 
 
-def _instance(row: Instance | None) -> HostInstance | None:
+_INSTANCE = select(Instance.id, Instance.slug, Instance.name)
+
+
+def _instance(row) -> HostInstance | None:
     return None if row is None else HostInstance(id=row.id, slug=row.slug, name=row.name)
 
 
@@ -18,11 +21,12 @@ class ReferenceHost:
     def __init__(self, settings=None):
         self.settings = settings or {}
 
+    # Every SCIM request asks for its instance: plain columns, no ORM entity to build.
     def find_instance(self, db, slug):
-        return _instance(db.scalar(select(Instance).where(Instance.slug == slug)))
+        return _instance(db.execute(_INSTANCE.where(Instance.slug == slug)).first())
 
     def get_instance(self, db, instance_id):
-        return _instance(db.get(Instance, instance_id))
+        return _instance(db.execute(_INSTANCE.where(Instance.id == instance_id)).first())
 
     def list_instances(self, db):
         return [_instance(row) for row in db.scalars(select(Instance).order_by(Instance.slug))]

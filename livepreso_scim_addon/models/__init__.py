@@ -4,6 +4,7 @@ import os
 
 from sqlalchemy import engine_from_config, event
 from sqlalchemy.orm import sessionmaker
+import transaction
 import zope.sqlalchemy
 
 from .meta import Base  # noqa: F401
@@ -90,7 +91,6 @@ def includeme(config):
     ``scim.dbsession_provided = true`` and the add-on uses the host's.
     """
     settings = config.get_settings()
-    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
     config.include("pyramid_tm")
     if settings.get("scim.dbsession_provided", "false").lower() in ("true", "1", "yes"):
         return
@@ -98,12 +98,21 @@ def includeme(config):
     session_factory = get_session_factory(engine)
     config.registry["dbsession_factory"] = session_factory
     config.registry["db_engine"] = engine
+    # zope.sqlalchemy's listeners cost more to attach to each new session than a
+    # query costs to run, so sessions for pyramid_tm's default, thread-local manager
+    # come from a factory they were attached to once. A host that gives each request a
+    # manager of its own (``tm.manager_hook``) gets sessions joined one by one.
+    joined_factory = get_session_factory(engine)
+    zope.sqlalchemy.register(joined_factory, transaction_manager=transaction.manager)
 
     def dbsession(request):
         # pyramid_tm puts request.tm in place; tests may hand in their own session.
         session = request.environ.get("app.dbsession")
         if session is None:
-            session = get_tm_session(session_factory, request.tm, request=request)
+            if request.tm is transaction.manager:
+                session = joined_factory(info={"request": request})
+            else:
+                session = get_tm_session(session_factory, request.tm, request=request)
             if request.method not in ("GET", "HEAD", "OPTIONS"):
                 begin_writing(session)
         return session

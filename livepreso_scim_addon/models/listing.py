@@ -1,4 +1,4 @@
-"""One page of a resource type, as RFC 7644 §3.4.2 lists it: one COUNT, one SELECT.
+"""One page of a resource type, as RFC 7644 §3.4.2 lists it: a SELECT, and a COUNT when needed.
 
 Okta imports everything by walking ``startIndex`` in steps of ``count``. With OFFSET
 the database skips every earlier row again on each page, so the last page of 100,000
@@ -61,31 +61,44 @@ def list_page(
     if query.filter is not None:
         where.append(compile_filter(resource, query.filter))
     seekable = cursors is not None and query.filter is None and not query.sort_by
-    if seekable:
-        total, max_pk = db.execute(select(func.count(), func.max(model.pk)).where(*where)).one()
-    else:
-        total, max_pk = db.scalar(select(func.count()).select_from(model).where(*where)), None
+    if not seekable:
+        return _filtered_or_sorted_page(db, resource, where, query)
+    total, max_pk = db.execute(select(func.count(), func.max(model.pk)).where(*where)).one()
     if query.count <= 0 or query.start_index > total:
         return total, []
-    if seekable:
-        key = (model.__tablename__, instance_id, query.start_index)
-        after = cursors.get(key, total, max_pk)
-        page = select(model).options(*resource.load_options).where(*where).order_by(model.pk).limit(query.count)
-        if after is not None:
-            page = page.where(model.pk > after)
-        else:
-            page = page.offset(query.start_index - 1)
+    key = (model.__tablename__, instance_id, query.start_index)
+    after = cursors.get(key, total, max_pk)
+    page = select(model).options(*resource.load_options).where(*where).order_by(model.pk).limit(query.count)
+    if after is not None:
+        page = page.where(model.pk > after)
+    else:
+        page = page.offset(query.start_index - 1)
+    rows = list(db.execute(page).unique().scalars())
+    if rows:
+        next_key = (model.__tablename__, instance_id, query.start_index + len(rows))
+        cursors.put(next_key, rows[-1].pk, total, max_pk)
+    return total, rows
+
+
+def _filtered_or_sorted_page(db, resource: ResourceMap, where: list, query: ListQuery) -> tuple[int, list]:
+    """The page first; the COUNT only when the page cannot tell the total.
+
+    A page shorter than ``count`` that is not empty, or an empty first page, ends the
+    result, so the total is known from it: Okta's existence check (``userName eq``, one
+    row or none) then costs one statement instead of two.
+    """
+    model = resource.model
+    rows: list = []
+    if query.count > 0:
+        order = []
+        key = sort_key(resource, query.sort_by) if query.sort_by else None
+        if key is not None:
+            # Absent values sort last ascending, first descending, on every backend.
+            order.append(key.desc().nulls_first() if query.descending else key.asc().nulls_last())
+        order.append(model.pk.desc() if key is not None and query.descending else model.pk)
+        page = select(model).options(*resource.load_options).where(*where).order_by(*order)
+        page = page.offset(query.start_index - 1).limit(query.count)
         rows = list(db.execute(page).unique().scalars())
-        if rows:
-            next_key = (model.__tablename__, instance_id, query.start_index + len(rows))
-            cursors.put(next_key, rows[-1].pk, total, max_pk)
-        return total, rows
-    order = []
-    key = sort_key(resource, query.sort_by) if query.sort_by else None
-    if key is not None:
-        # Absent values sort last ascending, first descending, on every backend.
-        order.append(key.desc().nulls_first() if query.descending else key.asc().nulls_last())
-    order.append(model.pk.desc() if key is not None and query.descending else model.pk)
-    page = select(model).options(*resource.load_options).where(*where).order_by(*order)
-    page = page.offset(query.start_index - 1).limit(query.count)
-    return total, list(db.execute(page).unique().scalars())
+        if 0 < len(rows) < query.count or (not rows and query.start_index == 1):
+            return query.start_index - 1 + len(rows), rows
+    return db.scalar(select(func.count()).select_from(model).where(*where)), rows

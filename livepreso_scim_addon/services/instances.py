@@ -15,20 +15,22 @@ from . import licensing
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 
 
-def find_enabled(db, host: Host, slug: str) -> HostInstance | None:
-    """The instance behind ``slug`` when SCIM is switched on for it, else None."""
+def find_enabled(db, host: Host, slug: str, known_enabled: int | None = None) -> HostInstance | None:
+    """The instance behind ``slug`` when SCIM is switched on for it, else None.
+
+    ``known_enabled`` names an instance already known to be switched on (the request's
+    token is checked together with its instance's switch), so the switch is not asked again.
+    """
     if not SLUG.fullmatch(slug):
         return None
     instance = host.find_instance(db, slug)
     if instance is None:
         return None
-    switch = db.get(ScimInstance, instance.id)
-    return instance if switch is not None and switch.enabled else None
+    return instance if instance.id == known_enabled or is_enabled(db, instance.id) else None
 
 
 def is_enabled(db, instance_id: int) -> bool:
-    switch = db.get(ScimInstance, instance_id)
-    return bool(switch and switch.enabled)
+    return bool(db.scalar(select(ScimInstance.enabled).where(ScimInstance.instance_id == instance_id)))
 
 
 def set_enabled(db, instance_id: int, enabled: bool) -> None:

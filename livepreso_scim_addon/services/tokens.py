@@ -8,9 +8,9 @@ import hmac
 import re
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
-from ..models.scim import ScimToken, utcnow
+from ..models.scim import ScimInstance, ScimToken, utcnow
 from ..security import TokenIdentity
 
 PREFIX = "lpscim_"
@@ -65,17 +65,27 @@ def _token_id(token: str) -> str | None:
     return token_id
 
 
+#: A token is live while it is not revoked and its instance's switch is on. Asking both
+#: in one statement spares every SCIM request a second round trip for the switch.
+_LIVE_TOKEN = (
+    select(ScimToken.instance_id, ScimToken.secret_hash, ScimToken.last_used_at)
+    .join(ScimInstance, ScimInstance.instance_id == ScimToken.instance_id)
+    .where(ScimToken.id == bindparam("token_id"), ScimToken.revoked_at.is_(None), ScimInstance.enabled.is_(True))
+)
+
+
 def authenticate(db, token: str) -> TokenIdentity | None:
-    """The identity a live token stands for, or None (RFC 6750 invalid_token)."""
+    """The identity a live token of a switched-on instance stands for, or None
+    (RFC 6750 invalid_token)."""
     token_id = _token_id(token)
     if token_id is None:
         return None
-    row = db.get(ScimToken, token_id)
+    row = db.execute(_LIVE_TOKEN, {"token_id": token_id}).first()
     offered = _hash(token)
     stored = row.secret_hash if row is not None else "0" * len(offered)
-    if not hmac.compare_digest(stored, offered) or row is None or row.revoked_at is not None:
+    if not hmac.compare_digest(stored, offered) or row is None:
         return None
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
-        row.last_used_at = now
-    return TokenIdentity(token_id=row.id, instance_id=row.instance_id)
+        db.execute(update(ScimToken).where(ScimToken.id == token_id).values(last_used_at=now))
+    return TokenIdentity(token_id=token_id, instance_id=row.instance_id)

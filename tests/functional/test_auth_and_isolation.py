@@ -148,3 +148,17 @@ def test_disabled_or_unknown_instance_is_absent(app, testapp, tenant, scim, enab
         with transaction.manager:
             instances.set_enabled(get_tm_session(app.registry["dbsession_factory"], transaction.manager), tenant.id, True)
         assert scim.get(f"Users/{user['id']}").json == user
+
+
+def test_switched_off_instances_token_opens_nothing_elsewhere(app, testapp, tenant, other_tenant):
+    # The token is checked together with its instance's switch: while the switch is
+    # off, the token is no token at all, even where the URL names a live instance.
+    with transaction.manager:
+        instances.set_enabled(get_tm_session(app.registry["dbsession_factory"], transaction.manager), tenant.id, False)
+    response = testapp.get(f"{other_tenant.base}/Users", headers=tenant.headers, status=401)
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+    testapp.get(f"{tenant.base}/Users", headers=tenant.headers, status=404)
+    testapp.get(f"{other_tenant.base}/Users", headers=other_tenant.headers, status=200)
+    with transaction.manager:
+        instances.set_enabled(get_tm_session(app.registry["dbsession_factory"], transaction.manager), tenant.id, True)
+    testapp.get(f"{tenant.base}/Users", headers=tenant.headers, status=200)

@@ -182,7 +182,8 @@ def test_search_endpoint(scim, people):
     assert scim.post("Users/.search", [1], status=400).json["scimType"] == "invalidSyntax"
 
 
-def test_page_cost_is_one_count_and_one_select(scim, people, engine):
+def _user_queries(scim, engine, url):
+    """(the response, the statements that read scim_users) for one GET."""
     statements = []
 
     def record(conn, cursor, statement, *args):
@@ -190,14 +191,32 @@ def test_page_cost_is_one_count_and_one_select(scim, people, engine):
 
     event.listen(engine, "before_cursor_execute", record)
     try:
-        scim.get("Users?startIndex=1&count=100&filter=" + quote('userName sw "a" or title pr'))
+        response = scim.get(url)
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    user_queries = [s for s in statements if "FROM scim_users" in s and "scim_tokens" not in s]
-    assert len(user_queries) == 2  # COUNT, then the page with its values joined in
-    assert sum("count(" in s.lower() for s in user_queries) == 1
-    assert "scim_user_values" in user_queries[-1]
-    assert not any("scim_user_values" in s and s not in user_queries for s in statements)
+    assert not any("scim_user_values" in s and "FROM scim_users" not in s for s in statements)
+    return response.json, [s for s in statements if "FROM scim_users" in s and "scim_tokens" not in s]
+
+
+@pytest.mark.parametrize(
+    "start, count, counted",
+    [
+        (1, 100, False),  # a short first page is the whole result: no COUNT
+        (2, 100, False),  # a short later page ends the result too
+        (1, 1, True),  # a full page may have more behind it: COUNT
+        (50, 100, True),  # past the end: only a COUNT can say how many there are
+    ],
+)
+def test_a_filtered_page_counts_only_when_the_page_cannot_tell(scim, people, engine, start, count, counted):
+    where = quote('userName sw "a" or title pr')
+    everything, _ = _user_queries(scim, engine, f"Users?count=1000&filter={where}")
+    body, queries = _user_queries(scim, engine, f"Users?startIndex={start}&count={count}&filter={where}")
+    assert everything["totalResults"] >= 2
+    assert body["totalResults"] == everything["totalResults"]
+    assert [r["id"] for r in body["Resources"]] == [r["id"] for r in everything["Resources"]][start - 1 : start - 1 + count]
+    assert sum("count(" in s.lower() for s in queries) == counted
+    assert len(queries) == 1 + counted
+    assert "scim_user_values" in queries[0]  # the page, its values joined in
 
 
 def test_deactivated_users_still_listed(scim, people):
