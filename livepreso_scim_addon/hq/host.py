@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pyramid.security import remember
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 
 from ..host import LICENSES, HostConflict, HostInstance, HostUserProfile
 from ..models.scim import utcnow
@@ -11,6 +11,8 @@ from .models import HqSession, HqUser, Instance, LicenseSeats, UserLicense
 
 
 _INSTANCE = select(Instance.id, Instance.slug, Instance.name)
+#: Every SCIM request asks for its instance: built once, plain columns, no ORM entity.
+_INSTANCE_BY_SLUG = _INSTANCE.where(Instance.slug == bindparam("slug"))
 
 
 def _instance(row) -> HostInstance | None:
@@ -21,9 +23,8 @@ class ReferenceHost:
     def __init__(self, settings=None):
         self.settings = settings or {}
 
-    # Every SCIM request asks for its instance: plain columns, no ORM entity to build.
     def find_instance(self, db, slug):
-        return _instance(db.execute(_INSTANCE.where(Instance.slug == slug)).first())
+        return _instance(db.execute(_INSTANCE_BY_SLUG, {"slug": slug}).first())
 
     def get_instance(self, db, instance_id):
         return _instance(db.execute(_INSTANCE.where(Instance.id == instance_id)).first())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..host import LICENSES, Host
@@ -30,7 +30,11 @@ def get_group(db, instance_id: int, group_id: str) -> ScimGroup | None:
     """The instance's group with this SCIM id; another instance's id is simply unknown."""
     if not UUID.fullmatch(group_id):
         return None
-    return db.scalar(select(ScimGroup).where(ScimGroup.id == group_id, ScimGroup.instance_id == instance_id))
+    return db.scalar(_GROUP_BY_ID, {"id": group_id, "instance_id": instance_id})
+
+
+#: Built once: building a statement costs more than running it.
+_GROUP_BY_ID = select(ScimGroup).where(ScimGroup.id == bindparam("id"), ScimGroup.instance_id == bindparam("instance_id"))
 
 
 def etag(group: ScimGroup) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..host import Host, HostInstance
 from ..models.scim import ScimGroup, ScimInstance, ScimUser
@@ -30,7 +30,10 @@ def find_enabled(db, host: Host, slug: str, known_enabled: int | None = None) ->
 
 
 def is_enabled(db, instance_id: int) -> bool:
-    return bool(db.scalar(select(ScimInstance.enabled).where(ScimInstance.instance_id == instance_id)))
+    return bool(db.scalar(_SWITCH, {"instance_id": instance_id}))
+
+
+_SWITCH = select(ScimInstance.enabled).where(ScimInstance.instance_id == bindparam("instance_id"))
 
 
 def set_enabled(db, instance_id: int, enabled: bool) -> None:
