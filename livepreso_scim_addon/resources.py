@@ -104,8 +104,14 @@ class GroupResource(_Child):
 
 
 class UsersCollection(_Collection):
-    lookup = staticmethod(users.get_user)
     item = UserResource
+
+    def lookup(self, db, instance_id, user_id):
+        # A read renders the user and changes nothing: a plain record is cheaper to
+        # load than the ORM entity that a change needs.
+        if self.request.method in ("GET", "HEAD"):
+            return users.read_user(db, instance_id, user_id)
+        return users.get_user(db, instance_id, user_id)
 
 
 class GroupsCollection(_Collection):

@@ -68,12 +68,12 @@ def list_page(
         return total, []
     key = (model.__tablename__, instance_id, query.start_index)
     after = cursors.get(key, total, max_pk)
-    page = select(model).options(*resource.load_options).where(*where).order_by(model.pk).limit(query.count)
+    page = select(model.pk).where(*where).order_by(model.pk).limit(query.count)
     if after is not None:
         page = page.where(model.pk > after)
     else:
         page = page.offset(query.start_index - 1)
-    rows = list(db.execute(page).unique().scalars())
+    rows = resource.read(db, list(db.scalars(page)))
     if rows:
         next_key = (model.__tablename__, instance_id, query.start_index + len(rows))
         cursors.put(next_key, rows[-1].pk, total, max_pk)
@@ -96,9 +96,8 @@ def _filtered_or_sorted_page(db, resource: ResourceMap, where: list, query: List
             # Absent values sort last ascending, first descending, on every backend.
             order.append(key.desc().nulls_first() if query.descending else key.asc().nulls_last())
         order.append(model.pk.desc() if key is not None and query.descending else model.pk)
-        page = select(model).options(*resource.load_options).where(*where).order_by(*order)
-        page = page.offset(query.start_index - 1).limit(query.count)
-        rows = list(db.execute(page).unique().scalars())
+        page = select(model.pk).where(*where).order_by(*order).offset(query.start_index - 1).limit(query.count)
+        rows = resource.read(db, list(db.scalars(page)))
         if 0 < len(rows) < query.count or (not rows and query.start_index == 1):
             return query.start_index - 1 + len(rows), rows
     return db.scalar(select(func.count()).select_from(model).where(*where)), rows

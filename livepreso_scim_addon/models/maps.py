@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload
 from sqlalchemy.sql import ColumnElement
 
 from ..scim.schemas import ENTERPRISE_USER, GROUP, USER, ResourceType
+from .reading import read_users
 from .scim import ScimGroup, ScimMembership, ScimUser, ScimUserValue
 
 #: (schema URN or None for core, attribute, sub-attribute or None) -> ScimUser column
@@ -80,17 +80,23 @@ class MultiValued:
 
 @dataclass(frozen=True)
 class ResourceMap:
-    """A SCIM resource type laid over tables, for filters and sorting."""
+    """A SCIM resource type laid over tables, for filters, sorting and reading pages."""
 
     resource_type: ResourceType
     model: type
     scalars: dict[tuple[str | None, str, str | None], ColumnElement]
     multi: dict[str, MultiValued]
+    #: (db, primary keys) -> those rows, in that order, with what rendering them
+    #: needs: how a page of this type is loaded, in one statement
+    read: Callable
     meta: dict[str, ColumnElement] = field(default_factory=dict)
     #: string columns with a stored lower-cased copy: compare and sort on the copy
     folded: dict[str, ColumnElement] = field(default_factory=dict)
-    #: loader options for a page of rows: related rows joined into the same statement
-    load_options: tuple = ()
+
+
+def _in_order(rows, pks: list[int]) -> list:
+    by_pk = {row.pk: row for row in rows}
+    return [by_pk[pk] for pk in pks if pk in by_pk]
 
 
 def _user_values(attribute: str) -> MultiValued:
@@ -121,7 +127,7 @@ USER_MAP = ResourceMap(
     },
     meta={"created": ScimUser.created_at, "lastModified": ScimUser.updated_at},
     folded={"userName": ScimUser.user_name_ci},
-    load_options=(joinedload(ScimUser.values), joinedload(ScimUser.groups)),
+    read=read_users,
 )
 
 GROUP_MAP = ResourceMap(
@@ -142,4 +148,6 @@ GROUP_MAP = ResourceMap(
     },
     meta={"created": ScimGroup.created_at, "lastModified": ScimGroup.updated_at},
     folded={"displayName": ScimGroup.display_name_ci},
+    # Groups are entities: their members come in a batch of their own (services.groups.load_members).
+    read=lambda db, pks: _in_order(db.scalars(select(ScimGroup).where(ScimGroup.pk.in_(pks))), pks),
 )

@@ -33,7 +33,7 @@ def is_enabled(db, instance_id: int) -> bool:
     return bool(db.scalar(_SWITCH, {"instance_id": instance_id}))
 
 
-_SWITCH = select(ScimInstance.enabled).where(ScimInstance.instance_id == bindparam("instance_id"))
+_SWITCH = select(ScimInstance.__table__.c.enabled).where(ScimInstance.__table__.c.instance_id == bindparam("instance_id"))
 
 
 def set_enabled(db, instance_id: int, enabled: bool) -> None:

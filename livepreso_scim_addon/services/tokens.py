@@ -67,10 +67,13 @@ def _token_id(token: str) -> str | None:
 
 #: A token is live while it is not revoked and its instance's switch is on. Asking both
 #: in one statement spares every SCIM request a second round trip for the switch.
+#: Table columns rather than ORM attributes: a plain Core statement skips the ORM's
+#: per-execution work, which on this path costs more than the query.
+_TOKENS, _SWITCHES = ScimToken.__table__.c, ScimInstance.__table__.c
 _LIVE_TOKEN = (
-    select(ScimToken.instance_id, ScimToken.secret_hash, ScimToken.last_used_at)
-    .join(ScimInstance, ScimInstance.instance_id == ScimToken.instance_id)
-    .where(ScimToken.id == bindparam("token_id"), ScimToken.revoked_at.is_(None), ScimInstance.enabled.is_(True))
+    select(_TOKENS.instance_id, _TOKENS.secret_hash, _TOKENS.last_used_at)
+    .join_from(ScimToken.__table__, ScimInstance.__table__, _SWITCHES.instance_id == _TOKENS.instance_id)
+    .where(_TOKENS.id == bindparam("token_id"), _TOKENS.revoked_at.is_(None), _SWITCHES.enabled.is_(True))
 )
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 import uuid
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..host import Host, HostConflict, HostUserProfile
 from ..models.listing import list_page
 from ..models.maps import MULTI_COLUMNS, SCALAR_COLUMNS, USER_MAP
+from ..models.reading import UserRecord, select_users, user_records
 from ..models.scim import ScimUser, ScimUserValue, utcnow
 from ..scim.errors import uniqueness
 from ..scim.patch import apply_patch
@@ -22,18 +24,29 @@ from . import audit, licensing
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
+def read_user(db, instance_id: int, user_id: str) -> UserRecord | None:
+    """The instance's user with this SCIM id, read to be shown (no ORM entity), or None."""
+    if not UUID.fullmatch(user_id):
+        return None
+    records = user_records(db.execute(_RECORD_BY_ID, {"id": user_id, "instance_id": instance_id}))
+    return records[0] if records else None
+
+
+_RECORD_BY_ID = select_users(and_(ScimUser.id == bindparam("id"), ScimUser.instance_id == bindparam("instance_id")))
+
+
 def get_user(db, instance_id: int, user_id: str) -> ScimUser | None:
-    """The instance's user with this SCIM id; another instance's id is simply unknown."""
+    """The instance's user with this SCIM id, to be changed; another instance's id is simply unknown."""
     if not UUID.fullmatch(user_id):
         return None  # not an id we issue: no need to ask the database
     return db.execute(_USER_BY_ID, {"id": user_id, "instance_id": instance_id}).unique().scalar_one_or_none()
 
 
-#: Every request on one user starts here: built once (building a statement costs more
+#: Every change to one user starts here: built once (building a statement costs more
 #: than running it); its values and groups come in the same statement, joined.
 _USER_BY_ID = (
     select(ScimUser)
-    .options(*USER_MAP.load_options)
+    .options(joinedload(ScimUser.values), joinedload(ScimUser.groups))
     .where(ScimUser.id == bindparam("id"), ScimUser.instance_id == bindparam("instance_id"))
 )
 

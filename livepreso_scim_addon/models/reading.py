@@ -1,0 +1,89 @@
+"""Users read to be shown, not changed: plain rows in one statement, no ORM entities.
+
+GET by id, Okta's userName check and every import page render users they do not
+change. Building ORM entities with two joined collections cost more than fetching the
+rows, so these reads select users, their values and their groups in one joined
+statement (built once) and group the rows into :class:`UserRecord`, which
+``services.users.to_resource`` renders exactly as it renders a ``ScimUser``.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from sqlalchemy import bindparam, select
+
+from .scim import ScimGroup, ScimMembership, ScimUser, ScimUserValue
+
+_USERS = ScimUser.__table__
+_VALUES = ScimUserValue.__table__
+_MEMBERSHIPS = ScimMembership.__table__
+_GROUPS = ScimGroup.__table__
+_VALUE_LABELS = [(column.key, f"v_{column.key}") for column in _VALUES.c if column.key != "user_pk"]
+
+
+class UserRecord:
+    """A user's scim_users columns as attributes, with ``values`` and ``groups`` lists."""
+
+    __slots__ = ("_row", "values", "groups")
+
+    def __init__(self, row):
+        self._row = row
+        self.values: list = []
+        self.groups: list = []
+
+    def __getattr__(self, name):
+        return getattr(self._row, name)
+
+
+def select_users(where):
+    """The users ``where`` (over ``ScimUser``'s columns) picks, each with its values (by
+    position) and groups (by name), in primary-key order; :func:`user_records` groups the rows."""
+    return _USERS_JOINED.where(where).order_by(_USERS.c.pk, _VALUES.c.position, _GROUPS.c.display_name_ci)
+
+
+# Built once: its sixty-odd columns cost more to build than the statement costs to run.
+_USERS_JOINED = select(
+    _USERS,
+    *[_VALUES.c[key].label(label) for key, label in _VALUE_LABELS],
+    _GROUPS.c.id.label("g_id"),
+    _GROUPS.c.display_name.label("g_display_name"),
+).select_from(
+    _USERS.outerjoin(_VALUES, _VALUES.c.user_pk == _USERS.c.pk).outerjoin(
+        _MEMBERSHIPS.join(_GROUPS, _GROUPS.c.pk == _MEMBERSHIPS.c.group_pk),
+        _MEMBERSHIPS.c.user_pk == _USERS.c.pk,
+    )
+)
+#: A page of users by primary key. A constant statement: SQLAlchemy keeps its cache
+#: key, where a statement built per page would walk all its columns again to make one.
+_USERS_BY_PK = select_users(_USERS.c.pk.in_(bindparam("pks", expanding=True)))
+
+
+def read_users(db, pks: list[int]) -> list[UserRecord]:
+    """The users with these primary keys, in the order of ``pks``."""
+    if not pks:
+        return []
+    records = {record.pk: record for record in user_records(db.execute(_USERS_BY_PK, {"pks": pks}))}
+    return [records[pk] for pk in pks if pk in records]
+
+
+def user_records(result) -> list[UserRecord]:
+    """The rows of a :func:`select_users` statement as one record per user, in order.
+
+    A user with v values and g groups comes as v × g rows (at least one), the values
+    in position order and, within each, the groups in name order.
+    """
+    records: dict[int, UserRecord] = {}
+    seen: set[tuple[int, str]] = set()  # (user pk, value pk or group id) already taken
+    for row in result:
+        record = records.get(row.pk)
+        if record is None:
+            record = records[row.pk] = UserRecord(row)
+        if row.v_pk is not None and (row.pk, row.v_pk) not in seen:
+            seen.add((row.pk, row.v_pk))
+            fields = row._mapping
+            record.values.append(SimpleNamespace(**{key: fields[label] for key, label in _VALUE_LABELS}))
+        if row.g_id is not None and (row.pk, row.g_id) not in seen:
+            seen.add((row.pk, row.g_id))
+            record.groups.append(SimpleNamespace(id=row.g_id, display_name=row.g_display_name))
+    return list(records.values())
