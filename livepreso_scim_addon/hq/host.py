@@ -10,8 +10,8 @@ from ..models.scim import utcnow
 from .models import HqSession, HqUser, Instance, LicenseSeats, UserLicense
 
 
-#: Every SCIM request asks for its instance: built once, over table columns (a plain
-#: Core statement, no ORM work per execution).
+#: Every SCIM request asks for its instance: built once, over table columns, and run
+#: on the session's connection (a plain Core statement, no ORM work per execution).
 _INSTANCES = Instance.__table__.c
 _INSTANCE = select(_INSTANCES.id, _INSTANCES.slug, _INSTANCES.name)
 _INSTANCE_BY_SLUG = _INSTANCE.where(_INSTANCES.slug == bindparam("slug"))
@@ -26,7 +26,7 @@ class ReferenceHost:
         self.settings = settings or {}
 
     def find_instance(self, db, slug):
-        return _instance(db.execute(_INSTANCE_BY_SLUG, {"slug": slug}).first())
+        return _instance(db.connection().execute(_INSTANCE_BY_SLUG, {"slug": slug}).first())
 
     def get_instance(self, db, instance_id):
         return _instance(db.execute(_INSTANCE.where(_INSTANCES.id == instance_id)).first())

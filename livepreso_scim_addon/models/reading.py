@@ -63,7 +63,7 @@ def read_users(db, pks: list[int]) -> list[UserRecord]:
     """The users with these primary keys, in the order of ``pks``."""
     if not pks:
         return []
-    records = {record.pk: record for record in user_records(db.execute(_USERS_BY_PK, {"pks": pks}))}
+    records = {record.pk: record for record in user_records(db.connection().execute(_USERS_BY_PK, {"pks": pks}))}
     return [records[pk] for pk in pks if pk in records]
 
 

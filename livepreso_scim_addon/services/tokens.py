@@ -67,8 +67,8 @@ def _token_id(token: str) -> str | None:
 
 #: A token is live while it is not revoked and its instance's switch is on. Asking both
 #: in one statement spares every SCIM request a second round trip for the switch.
-#: Table columns rather than ORM attributes: a plain Core statement skips the ORM's
-#: per-execution work, which on this path costs more than the query.
+#: Table columns rather than ORM attributes, run on the session's connection: a plain
+#: Core statement skips the ORM's per-execution work, which here costs more than the query.
 _TOKENS, _SWITCHES = ScimToken.__table__.c, ScimInstance.__table__.c
 _LIVE_TOKEN = (
     select(_TOKENS.instance_id, _TOKENS.secret_hash, _TOKENS.last_used_at)
@@ -83,7 +83,7 @@ def authenticate(db, token: str) -> TokenIdentity | None:
     token_id = _token_id(token)
     if token_id is None:
         return None
-    row = db.execute(_LIVE_TOKEN, {"token_id": token_id}).first()
+    row = db.connection().execute(_LIVE_TOKEN, {"token_id": token_id}).first()
     offered = _hash(token)
     stored = row.secret_hash if row is not None else "0" * len(offered)
     if not hmac.compare_digest(stored, offered) or row is None:

@@ -28,7 +28,7 @@ def read_user(db, instance_id: int, user_id: str) -> UserRecord | None:
     """The instance's user with this SCIM id, read to be shown (no ORM entity), or None."""
     if not UUID.fullmatch(user_id):
         return None
-    records = user_records(db.execute(_RECORD_BY_ID, {"id": user_id, "instance_id": instance_id}))
+    records = user_records(db.connection().execute(_RECORD_BY_ID, {"id": user_id, "instance_id": instance_id}))
     return records[0] if records else None
 
 
