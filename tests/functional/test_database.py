@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData, select, text
+from sqlalchemy import MetaData, event, select, text
 
 from livepreso_scim_addon.hq.models import HqBase
 from livepreso_scim_addon.models import Base
@@ -127,7 +127,6 @@ def test_serialization_failures_are_retried(app, scim, engine):
     """A request that hits a PostgreSQL serialization failure is run again, not answered 500."""
     if engine.dialect.name != "postgresql":
         pytest.skip("serialization failures are PostgreSQL's")
-    from sqlalchemy import event as sa_event
 
     attempts = []
 
@@ -138,10 +137,31 @@ def test_serialization_failures_are_retried(app, scim, engine):
                 statement = "DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = 'serialization_failure'; END $$"
         return statement, parameters
 
-    sa_event.listen(engine, "before_cursor_execute", fail_first, retval=True)
+    event.listen(engine, "before_cursor_execute", fail_first, retval=True)
     try:
         created = scim.post("Users", okta_user("retry@example.com")).json
     finally:
-        sa_event.remove(engine, "before_cursor_execute", fail_first)
+        event.remove(engine, "before_cursor_execute", fail_first)
     assert len(attempts) == 2
     assert scim.get(f"Users/{created['id']}").json["userName"] == "retry@example.com"
+
+
+def test_reads_end_in_commit_so_postgresql_keeps_its_prepared_statements(scim, engine):
+    # psycopg forgets its prepared statements on every ROLLBACK; a GET that ended in
+    # one would make PostgreSQL plan the user read (three joins) on every request.
+    user = scim.post("Users", okta_user("prepared@example.com")).json
+    ended = []
+    with_listener = ("commit", lambda connection: ended.append("COMMIT")), ("rollback", lambda connection: ended.append("ROLLBACK"))
+    for name, listener in with_listener:
+        event.listen(engine, name, listener)
+    try:
+        for _ in range(8):  # past psycopg's prepare threshold (5)
+            scim.get(f"Users/{user['id']}")
+    finally:
+        for name, listener in with_listener:
+            event.remove(engine, name, listener)
+    assert ended[:8] == ["COMMIT"] * 8
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:  # the pool's one connection, the requests' own
+            prepared = connection.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars().all()
+        assert any("FROM scim_users LEFT OUTER JOIN scim_user_values" in statement for statement in prepared)
