@@ -85,7 +85,7 @@ def _filtered_or_sorted_page(db, resource: ResourceMap, where: list, query: List
 
     A page shorter than ``count`` that is not empty, or an empty first page, ends the
     result, so the total is known from it: Okta's existence check (``userName eq``, one
-    row or none) then costs one statement instead of two.
+    row or none) needs no COUNT.
     """
     model = resource.model
     rows: list = []

@@ -13,7 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.sql import ColumnElement
 
 from ..scim.schemas import ENTERPRISE_USER, GROUP, USER, ResourceType
-from .reading import read_users
+from .reading import in_order, read_users
 from .scim import ScimGroup, ScimMembership, ScimUser, ScimUserValue
 
 #: (schema URN or None for core, attribute, sub-attribute or None) -> ScimUser column
@@ -94,11 +94,6 @@ class ResourceMap:
     folded: dict[str, ColumnElement] = field(default_factory=dict)
 
 
-def _in_order(rows, pks: list[int]) -> list:
-    by_pk = {row.pk: row for row in rows}
-    return [by_pk[pk] for pk in pks if pk in by_pk]
-
-
 def _user_values(attribute: str) -> MultiValued:
     return MultiValued(
         rows=lambda: select(ScimUserValue.pk).where(
@@ -130,6 +125,12 @@ USER_MAP = ResourceMap(
     read=read_users,
 )
 
+
+def _read_groups(db, pks: list[int]) -> list[ScimGroup]:
+    # Entities: their members come in a batch of their own (services.groups.load_members).
+    return in_order(db.scalars(select(ScimGroup).where(ScimGroup.pk.in_(pks))), pks) if pks else []
+
+
 GROUP_MAP = ResourceMap(
     resource_type=GROUP,
     model=ScimGroup,
@@ -148,6 +149,5 @@ GROUP_MAP = ResourceMap(
     },
     meta={"created": ScimGroup.created_at, "lastModified": ScimGroup.updated_at},
     folded={"displayName": ScimGroup.display_name_ci},
-    # Groups are entities: their members come in a batch of their own (services.groups.load_members).
-    read=lambda db, pks: _in_order(db.scalars(select(ScimGroup).where(ScimGroup.pk.in_(pks))), pks),
+    read=_read_groups,
 )

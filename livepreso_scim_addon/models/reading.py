@@ -63,8 +63,13 @@ def read_users(db, pks: list[int]) -> list[UserRecord]:
     """The users with these primary keys, in the order of ``pks``."""
     if not pks:
         return []
-    records = {record.pk: record for record in user_records(db.connection().execute(_USERS_BY_PK, {"pks": pks}))}
-    return [records[pk] for pk in pks if pk in records]
+    return in_order(user_records(db.connection().execute(_USERS_BY_PK, {"pks": pks})), pks)
+
+
+def in_order(rows, pks: list[int]) -> list:
+    """``rows`` (anything with a ``pk``) in the order of ``pks``."""
+    by_pk = {row.pk: row for row in rows}
+    return [by_pk[pk] for pk in pks if pk in by_pk]
 
 
 def user_records(result) -> list[UserRecord]:

@@ -97,7 +97,8 @@ class ScimUser(Base):
         lazy="selectin",
         passive_deletes=True,
     )
-    #: the read-only SCIM "groups": reads join it in (models.maps.USER_MAP.load_options)
+    #: the read-only SCIM "groups": changes join it in (services.users.get_user); reads
+    #: take it from the joined rows of models.reading
     groups: Mapped[list[ScimGroup]] = relationship(
         secondary="scim_memberships", viewonly=True, order_by="ScimGroup.display_name_ci"
     )
