@@ -3,6 +3,7 @@ SQL that runs and uses the indexes, and parallel writers neither fail nor duplic
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import json
 import threading
@@ -150,18 +151,33 @@ def test_reads_end_in_commit_so_postgresql_keeps_its_prepared_statements(scim, e
     # psycopg forgets its prepared statements on every ROLLBACK; a GET that ended in
     # one would make PostgreSQL plan the user read (three joins) on every request.
     user = scim.post("Users", okta_user("prepared@example.com")).json
-    ended = []
-    with_listener = ("commit", lambda connection: ended.append("COMMIT")), ("rollback", lambda connection: ended.append("ROLLBACK"))
-    for name, listener in with_listener:
+    ended, readers = [], collections.Counter()
+
+    def read_on(conn, cursor, statement, *args):
+        if "LEFT OUTER JOIN scim_user_values" in statement:
+            readers[conn.connection.driver_connection] += 1
+
+    listeners = [
+        ("commit", lambda connection: ended.append("COMMIT")),
+        ("rollback", lambda connection: ended.append("ROLLBACK")),
+        ("before_cursor_execute", read_on),
+    ]
+    for name, listener in listeners:
         event.listen(engine, name, listener)
     try:
-        for _ in range(8):  # past psycopg's prepare threshold (5)
+        # The pool hands its idle connections out in turn: enough requests that each
+        # runs the read past psycopg's prepare threshold (5).
+        for _ in range(36):
             scim.get(f"Users/{user['id']}")
     finally:
-        for name, listener in with_listener:
+        for name, listener in listeners:
             event.remove(engine, name, listener)
-    assert ended[:8] == ["COMMIT"] * 8
+    assert ended == ["COMMIT"] * 36
     if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:  # the pool's one connection, the requests' own
-            prepared = connection.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars().all()
-        assert any("FROM scim_users LEFT OUTER JOIN scim_user_values" in statement for statement in prepared)
+        busy = [raw for raw, reads in readers.items() if reads > 5]
+        assert busy
+        for raw in busy:  # pooled connections the requests ran on, idle now
+            with raw.cursor() as cursor:
+                prepared = [row[0] for row in cursor.execute("SELECT statement FROM pg_prepared_statements")]
+            raw.rollback()
+            assert any("LEFT OUTER JOIN scim_user_values" in statement for statement in prepared)
