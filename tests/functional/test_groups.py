@@ -192,6 +192,24 @@ def test_users_list_their_groups(scim, users):
     assert member_ids(scim, team["id"]) == [users[0]["id"]]
 
 
+def test_reads_and_writes_render_many_values_and_groups_alike(scim):
+    # Reads group joined rows (values x groups) into records; writes render the ORM
+    # entity. Both must give every value once, in position order, and every group once.
+    emails = [{"value": f"{k}@example.com", "type": "work" if k == "a" else "home", "primary": k == "a"} for k in "abc"]
+    user = scim.post("Users", okta_user("many@example.com", emails=emails,
+                                        phoneNumbers=[{"value": "+61 2 5550 0000", "type": "work"}])).json
+    teams = [scim.post("Groups", {"displayName": name, "members": [{"value": user["id"]}]}).json for name in ("Zeta", "Alpha", "Mid")]
+    written = scim.patch(f"Users/{user['id']}", patch({"op": "replace", "path": "title", "value": "Lead"})).json
+    read = scim.get(f"Users/{user['id']}").json
+    listed = scim.get("Users?filter=" + quote('userName eq "many@example.com"')).json["Resources"][0]
+    paged = next(r for r in scim.get("Users?count=100").json["Resources"] if r["id"] == user["id"])
+    assert read == written == listed == paged
+    assert [e["value"] for e in read["emails"]] == ["a@example.com", "b@example.com", "c@example.com"]
+    assert len(read["phoneNumbers"]) == 1
+    by_name = {t["displayName"]: t["id"] for t in teams}
+    assert [g["value"] for g in read["groups"]] == [by_name["Alpha"], by_name["Mid"], by_name["Zeta"]]
+
+
 def test_deleted_users_leave_their_groups(scim, users):
     team = scim.post("Groups", {"displayName": "Team", "members": [{"value": u["id"]} for u in users[:2]]}).json
     scim.delete(f"Users/{users[0]['id']}")
