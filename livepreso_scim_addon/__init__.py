@@ -7,6 +7,8 @@ The host installs the security policy (see ``security.py``).
 
 import re
 
+from pyramid.tweens import INGRESS
+
 from .host import load_host
 from .settings import load_settings
 
@@ -20,6 +22,8 @@ def includeme(config):
     config.get_settings().setdefault("retry.attempts", "3")
     config.include("pyramid_retry")
     config.include(".models")
+    # Above everything, pyramid_tm included: public URL, undecodable URLs (ingress.py).
+    config.add_tween("livepreso_scim_addon.ingress.ingress_tween_factory", under=INGRESS)
 
     from .resources import HqScimContext, ScimRoot
     from .views.base import scim_json_renderer_factory

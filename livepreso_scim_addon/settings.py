@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,10 @@ class ScimSettings:
     hq_route_prefix: str = "/hq"
     #: The host's page layout (a Jinja2 asset spec) the SCIM page extends.
     hq_layout: str = "livepreso_scim_addon.hq:templates/layout.jinja2"
+    #: Where clients reach the application (``https://hq.example.com``): every URL the
+    #: add-on renders, redirects to or prints is built from it, never from a request's
+    #: Host or X-Forwarded-* headers. Empty: URLs follow the request (development).
+    public_url: str = ""
 
 
 def _int(settings, key, default):
@@ -35,4 +41,23 @@ def load_settings(settings: dict) -> ScimSettings:
         max_body_bytes=_int(settings, "scim.max_body_bytes", ScimSettings.max_body_bytes),
         hq_route_prefix="/" + settings.get("scim.hq_route_prefix", ScimSettings.hq_route_prefix).strip("/"),
         hq_layout=settings.get("scim.hq_layout", ScimSettings.hq_layout),
+        public_url=parse_public_url(_from_environment(settings, "scim.public_url")),
     )
+
+
+def _from_environment(settings, key):
+    """``key``, or the environment variable ``{key}_env`` names (production.ini keeps
+    deployment-specific values out of the file)."""
+    variable = settings.get(f"{key}_env")
+    return os.environ.get(variable, "") if variable else settings.get(key, "")
+
+
+def parse_public_url(value: str | None) -> str:
+    """``scheme://host[:port][/path]`` without a trailing slash, or "" when unset."""
+    value = (value or "").strip().rstrip("/")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"scim.public_url must look like https://hq.example.com, not {value!r}")
+    return value

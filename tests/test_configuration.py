@@ -37,3 +37,12 @@ def test_development_sqlite_is_set_up_for_parallel_requests():
     settings = get_appsettings(os.path.join(ROOT, "development.ini"))
     assert settings["sqlalchemy.url"].startswith("sqlite:///")
     assert int(settings["scim.sqlite_busy_timeout_ms"]) >= 10000
+
+
+def test_ini_files_name_the_public_url(monkeypatch):
+    from livepreso_scim_addon.settings import load_settings
+
+    development = get_appsettings(os.path.join(ROOT, "development.ini"))
+    assert load_settings(development).public_url == "http://127.0.0.1:6543"
+    monkeypatch.setenv("SCIM_PUBLIC_URL", "https://hq.example.com")
+    assert load_settings(get_appsettings(os.path.join(ROOT, "production.ini"))).public_url == "https://hq.example.com"

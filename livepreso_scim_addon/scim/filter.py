@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from .errors import ScimError, invalid_filter, invalid_path
 from .schemas import Attribute, ResourceType, Schema, common_attribute
+from .text import has_lone_surrogate
 
 MAX_FILTER_LENGTH = 4096
 MAX_DEPTH = 50
@@ -292,6 +293,8 @@ class _Parser:
                 value = json.loads(token.text)
             except ValueError as exc:
                 raise self.fail(f"invalid string ({exc.msg})", token) from None
+            if isinstance(value, str) and has_lone_surrogate(value):
+                raise self.fail("invalid string (an unpaired \\uD800-\\uDFFF escape)", token)
         elif token.word in _LITERALS:
             value = _LITERALS[token.word]
         else:

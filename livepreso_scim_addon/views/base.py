@@ -8,6 +8,7 @@ from pyramid.httpexceptions import HTTPNotModified
 from pyramid.view import view_config
 
 from ..scim.errors import ScimError, invalid_syntax
+from ..scim.text import check_json_text
 from ..services import audit
 
 SCIM_MEDIA_TYPE = "application/scim+json"
@@ -88,13 +89,15 @@ def _parse_json(request):
     if not body.strip():
         raise invalid_syntax("The request body is empty; a JSON object is expected.")
     try:
-        return json.loads(body.decode("utf-8"))
+        document = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         raise invalid_syntax("The request body is not UTF-8.") from None
     except json.JSONDecodeError as exc:
         raise invalid_syntax(f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from None
     except RecursionError:
         raise invalid_syntax("The request body nests too deeply.") from None
+    check_json_text(document, body)
+    return document
 
 
 def _etag_matches(header: str, etag: str) -> bool:

@@ -1,0 +1,49 @@
+"""Text a client can send in JSON but no UTF-8 store can hold.
+
+JSON escapes let a client write a lone UTF-16 surrogate (``"\\ud800"``, RFC 8259 §8.2
+calls such strings unpredictable); Python decodes it into a string that cannot be
+encoded as UTF-8, so it would fail only when the database driver encodes it.
+"""
+
+from __future__ import annotations
+
+from .errors import invalid_value
+
+
+def has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _first_lone_surrogate(value, path: str) -> str | None:
+    if isinstance(value, str):
+        return path if has_lone_surrogate(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if has_lone_surrogate(key):
+                return path or "the body"
+            found = _first_lone_surrogate(item, f"{path}.{key}" if path else key)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _first_lone_surrogate(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
+def check_json_text(value, raw: bytes) -> None:
+    """400 invalidValue when a decoded JSON document holds a lone surrogate (RFC 8259 §8.2).
+
+    Only an escape can produce one, so a body without ``\\ud`` is not walked.
+    """
+    if b"\\ud" not in raw.lower():
+        return
+    where = _first_lone_surrogate(value, "")
+    if where is not None:
+        raise invalid_value(f"'{where or 'the body'}' holds a lone UTF-16 surrogate (an unpaired \\uD800-\\uDFFF escape); send valid Unicode.")
+

@@ -1,0 +1,90 @@
+"""``scim.public_url``: every URL the app builds is the public one, whatever the client sent."""
+
+from __future__ import annotations
+
+import pytest
+import webtest
+
+from livepreso_scim_addon.hq import main
+from livepreso_scim_addon.settings import parse_public_url
+
+from .test_hq_scim_page import make_hq_user, sign_in
+from .test_users import okta_user
+
+FORGED = {"Host": "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"}
+#: A signed-in browser keeps talking to the public host (its cookies are for that host).
+FORWARDED = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"}
+
+
+def _public_app(database_url, tmp_path_factory, public_url):
+    return main(
+        {},
+        **{
+            "sqlalchemy.url": database_url,
+            "scim.public_url": public_url,
+            "scim.sso_key_file": str(tmp_path_factory.mktemp("keys") / "sso.key"),
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def public_app(database_url, tmp_path_factory):
+    app = _public_app(database_url, tmp_path_factory, "https://hq.example.com:8443")
+    # The client talks https to the public host, as a browser behind the proxy would.
+    yield webtest.TestApp(app, extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "hq.example.com:8443"})
+    app.registry["db_engine"].dispose()
+
+
+def test_scim_locations_come_from_the_public_url(app, public_app, tenant):
+    response = public_app.post_json(
+        "/scim/v2/acme/Users", okta_user(), headers={**tenant.headers, **FORGED}, status=201
+    )
+    location = f"https://hq.example.com:8443/scim/v2/acme/Users/{response.json['id']}"
+    assert response.headers["Location"] == location
+    assert response.json["meta"]["location"] == location
+
+
+def test_hq_redirects_and_base_url_come_from_the_public_url(app, public_app, tenant):
+    response = public_app.get("/hq/acme/scim", headers=FORGED, status=303)
+    assert response.headers["Location"] == "https://hq.example.com:8443/hq/acme/login"
+    make_hq_user(app, tenant, "boss@acme.com")
+    sign_in(public_app, "acme", "boss@acme.com")
+    page = public_app.get("/hq/acme/scim", headers=FORWARDED)
+    assert page.html.find(id="base-url").text == "https://hq.example.com:8443/scim/v2/acme"
+    assert "evil.example" not in page.text
+
+
+def test_csrf_origin_is_checked_against_the_public_origin(app, public_app, tenant):
+    """The public URL is https, so Pyramid checks a form's Origin against it."""
+    make_hq_user(app, tenant, "boss@acme.com")
+    public_app.reset()
+    sign_in(public_app, "acme", "boss@acme.com")  # webtest sends the form page as Referer
+    form = public_app.get("/hq/acme/scim").forms["generate-token"]
+    fields = dict(form.submit_fields())
+    public_app.post("/hq/acme/scim/tokens", fields, headers={"Origin": "https://evil.example"}, status=400)
+    ok = public_app.post("/hq/acme/scim/tokens", fields, headers={"Origin": "https://hq.example.com:8443"}, status=200)
+    assert ok.html.find(id="new-token").text.startswith("lpscim_")
+
+
+def test_a_public_url_with_a_path_prefixes_every_url(app, tenant, database_url, tmp_path_factory):
+    """A proxy that mounts the app at /livepreso and strips the prefix."""
+    wsgi = _public_app(database_url, tmp_path_factory, "https://example.com/livepreso/")
+    try:
+        response = webtest.TestApp(wsgi).post_json("/scim/v2/acme/Users", okta_user(), headers=tenant.headers, status=201)
+        assert response.headers["Location"].startswith("https://example.com/livepreso/scim/v2/acme/Users/")
+    finally:
+        wsgi.registry["db_engine"].dispose()
+
+
+@pytest.mark.parametrize("value", ["hq.example.com", "ftp://hq.example.com", "https://", "https://hq.example.com/?x=1"])
+def test_a_malformed_public_url_stops_start_up(value):
+    with pytest.raises(ValueError, match="scim.public_url"):
+        parse_public_url(value)
+
+
+def test_public_url_can_come_from_the_environment(monkeypatch):
+    from livepreso_scim_addon.settings import load_settings
+
+    monkeypatch.setenv("TEST_PUBLIC_URL", "https://hq.example.com/")
+    assert load_settings({"scim.public_url_env": "TEST_PUBLIC_URL"}).public_url == "https://hq.example.com"
+    assert load_settings({}).public_url == ""
