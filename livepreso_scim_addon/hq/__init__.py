@@ -12,6 +12,23 @@ from ..security import CompositeSecurityPolicy, ScimTokenPolicy
 from .security import HqSessionPolicy
 
 
+class CookieCSRFPolicy(CookieCSRFStoragePolicy):
+    """Pyramid's double-submit CSRF cookie, ``Secure`` whenever the request came over https.
+
+    Pyramid's ``secure`` option is fixed at start-up; one HQ answers on http in
+    development and, behind a TLS proxy, on https in production.
+    """
+
+    def new_csrf_token(self, request):
+        token = self._token_factory()
+        request.cookies[self.cookie_name] = token
+        secure = request.scheme == "https"
+        request.add_response_callback(
+            lambda _request, response: self.cookie_profile.set_cookies(response, token, secure=secure)
+        )
+        return token
+
+
 def main(global_config, **settings):
     settings.setdefault("scim.host", "livepreso_scim_addon.hq.host:ReferenceHost")
     with Configurator(settings=settings) as config:
@@ -19,7 +36,7 @@ def main(global_config, **settings):
         config.include("livepreso_scim_addon")
         config.set_security_policy(CompositeSecurityPolicy(HqSessionPolicy(), ScimTokenPolicy()))
         # Double-submit CSRF cookie: HQ forms need no server-side session for it.
-        config.set_csrf_storage_policy(CookieCSRFStoragePolicy(samesite="Lax"))
+        config.set_csrf_storage_policy(CookieCSRFPolicy(samesite="Lax"))
         config.set_default_csrf_options(require_csrf=True)
         config.add_static_view("hq-static", "livepreso_scim_addon.hq:static", cache_max_age=3600)
         config.include(".views")

@@ -17,6 +17,9 @@ EVENTS = "livepreso_scim_addon:templates/scim_events.jinja2"
 EVENTS_PER_PAGE = 50
 
 #: The page can show a token: never cache it, never frame it, run no inline script.
+#: ``same-origin``: no URL of this page leaves for another site, yet the page's own forms
+#: carry its Origin, which Pyramid's CSRF origin check requires on https (``no-referrer``
+#: made browsers send ``Origin: null``, refused as "Bad CSRF Origin").
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Pragma": "no-cache",
@@ -26,7 +29,7 @@ SECURITY_HEADERS = {
     ),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
 }
 
 

@@ -1,54 +1,19 @@
 """The SCIM page in a real headless Chromium: a manager signs in, generates a token,
 and the token read off the page works against the SCIM API of the same server.
 
-Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them); the
-test skips, saying so, where they are missing.
+The ``browser`` fixture (headless Chromium) is in ``conftest.py`` beside this file.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import urllib.request
-
-import pytest
 
 from tests.functional.test_hq_scim_page import PASSWORD, make_hq_user
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
+from .conftest import needs_chromium
 
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER),
-    reason="no Chromium here: apt-get install chromium chromium-driver (.ci/run does)",
-)
-
-
-@pytest.fixture
-def browser(tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        # This machine's network is closed: no background calls to Google's hosts.
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1280,1600",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.implicitly_wait(5)
-    yield driver
-    driver.quit()
+pytestmark = needs_chromium
 
 
 def test_manager_generates_a_token_that_works(app, live_server, tenant, browser, tmp_path):
