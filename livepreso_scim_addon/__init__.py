@@ -20,6 +20,7 @@ def includeme(config):
     # A PostgreSQL serialization failure or deadlock (SQLSTATE class 40) reruns the
     # whole request: zope.sqlalchemy marks those errors retryable for pyramid_tm.
     config.get_settings().setdefault("retry.attempts", "3")
+    config.get_settings().setdefault("retry.activate_hook", "livepreso_scim_addon.ingress.retry_attempts")
     config.include("pyramid_retry")
     config.include(".models")
     # Above everything, pyramid_tm included: public URL, undecodable URLs (ingress.py).

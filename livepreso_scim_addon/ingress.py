@@ -33,6 +33,12 @@ def _decodes(raw: bytes) -> bool:
     return True
 
 
+def _under(environ, prefix: str) -> bool:
+    # PATH_INFO is the raw path as latin-1 (PEP 3333): comparable without decoding.
+    path = environ.get("PATH_INFO", "")
+    return path == prefix or path.startswith(prefix + "/")
+
+
 def _url_parts(public_url: str) -> dict:
     parts = urlsplit(public_url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -48,9 +54,7 @@ def ingress_tween_factory(handler, registry):
     scim_prefix = settings.route_prefix
 
     def refuse(environ, status: int, detail: str) -> Response:
-        # PATH_INFO is the raw path as latin-1 (PEP 3333): comparable without decoding.
-        path = environ.get("PATH_INFO", "")
-        if path == scim_prefix or path.startswith(scim_prefix + "/"):
+        if _under(environ, scim_prefix):
             body = json.dumps(ScimError(status, "invalidValue" if status == 400 else None, detail).body(), separators=(",", ":"))
             return Response(body=body.encode(), status=status, content_type="application/scim+json", charset=None)
         return Response(body=detail.encode(), status=status, content_type="text/plain", charset="utf-8")
@@ -67,3 +71,20 @@ def ingress_tween_factory(handler, registry):
         return handler(request)
 
     return ingress_tween
+
+
+def retry_attempts(request):
+    """pyramid_retry's ``retry.activate_hook``: keep request bodies out of stray files.
+
+    To run a request again pyramid_retry first copies its body, and webob copies a body
+    over 10 KB into a temporary file that nothing closes (each one a ResourceWarning
+    and an open file until the garbage collector finds it). Bodies the add-on accepts
+    are at most ``scim.max_body_bytes``: those are copied in memory, and a SCIM body over
+    the limit, which will only be refused with a 413, is not copied at all.
+    """
+    settings = request.registry["scim.settings"]
+    length = request.content_length
+    if length is not None and length > settings.max_body_bytes and _under(request.environ, settings.route_prefix):
+        return 1
+    request.request_body_tempfile_limit = max(request.request_body_tempfile_limit, settings.max_body_bytes)
+    return None  # retry.attempts
