@@ -7,13 +7,15 @@ The host installs the security policy (see ``security.py``).
 
 import re
 
-from pyramid.tweens import INGRESS
-
+# Nothing here imports Pyramid at import time, so that the console script can silence
+# Pyramid's pkg_resources notice before Pyramid loads (scripts/cli.py).
 from .host import load_host
 from .settings import load_settings
 
 
 def includeme(config):
+    from pyramid.tweens import INGRESS
+
     settings = load_settings(config.get_settings())
     config.registry["scim.settings"] = settings
     config.registry["scim.host"] = load_host(config.get_settings())

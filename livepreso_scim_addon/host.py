@@ -13,10 +13,10 @@ the same transaction as the add-on's: a SCIM request commits whole or not at all
 
 from __future__ import annotations
 
+import pkgutil
 from dataclasses import dataclass
 from typing import Protocol
 
-from pyramid.path import DottedNameResolver
 from sqlalchemy.orm import Session
 
 #: License types and the default names of the HQ groups that grant them.
@@ -111,5 +111,5 @@ class Host(Protocol):
 def load_host(settings: dict) -> Host:
     """Build the host named by the ``scim.host`` setting."""
     dotted = settings.get("scim.host", "livepreso_scim_addon.hq.host:ReferenceHost")
-    factory = DottedNameResolver().resolve(dotted)
+    factory = pkgutil.resolve_name(dotted)
     return factory(settings)

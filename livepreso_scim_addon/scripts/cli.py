@@ -1,7 +1,10 @@
 """``livepreso-scim CONFIG_URI COMMAND ...``: support's switch, tokens and seats.
 
 Bootstrapped from an ini file like Pyramid's own scripts; each command runs in one
-transaction. Errors are one line on stderr and exit status 2.
+transaction, and what it prints is shown once that transaction has committed. A command
+that writes takes SQLite's write lock first, like the server's writing requests, so it
+waits on the busy timeout while the server writes. Every failure is one line on stderr
+and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -9,14 +12,30 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
+import io
 import json
+import logging
 import os
+import re
+import sqlite3
 import sys
+import warnings
 
-from pyramid.paster import bootstrap, setup_logging
+# Pyramid 2.1 imports pkg_resources, whose deprecation notice (about Pyramid, not this
+# script) would otherwise open every run on support's terminal. Set before Pyramid loads.
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated as an API", category=UserWarning)
 
-from ..host import LICENSES, HostConflict
-from ..services import audit, instances, licensing, sso, tokens
+from pyramid.request import Request  # noqa: E402  (after the filter above)
+from pyramid.scripting import prepare  # noqa: E402
+from pyramid.scripts.common import get_config_loader  # noqa: E402
+from sqlalchemy.exc import DBAPIError  # noqa: E402
+
+from ..host import LICENSES, HostConflict  # noqa: E402
+from ..models import begin_writing  # noqa: E402
+from ..services import audit, instances, licensing, sso, tokens  # noqa: E402
+from ..views.base import scim_base_url  # noqa: E402
+
+log = logging.getLogger(__name__)
 
 
 DEMO_SEATS = {"standard": 10, "prep": 5, "hq": 2}
@@ -120,7 +139,7 @@ def manager_create(env, args, out):
     from ..hq.security import hash_password
 
     instance = _instance(env, args.slug)
-    password = _read_password(args.password_file)
+    password = args.secret
     db = env["request"].dbsession
     user = db.query(HqUser).filter_by(instance_id=instance.id, login_ci=args.email.lower()).one_or_none()
     if user is None:
@@ -132,15 +151,25 @@ def manager_create(env, args, out):
     print(f"manager {user.login} of {instance.slug} can sign in at /hq/{instance.slug}/login", file=out)
 
 
-def _read_password(path):
-    """From a file, or stdin, or a prompt: never from the command line."""
-    if path == "-" or (path is None and not sys.stdin.isatty()):
-        password = sys.stdin.readline().rstrip("\n")
-    elif path is not None:
+def _read_line(path, what):
+    """The first line of a file, or of stdin for '-': secrets never come from the command line."""
+    if path == "-":
+        return sys.stdin.readline().rstrip("\n")
+    try:
         with open(path, encoding="utf-8") as handle:
-            password = handle.readline().rstrip("\n")
-    else:
+            return handle.readline().rstrip("\n")
+    except OSError as error:
+        raise CommandError(f"cannot read the {what}: {error.strerror}: {path}") from None
+
+
+def _manager_password(args):
+    """From --password-file, or stdin, or a prompt."""
+    if args.password_file is not None:
+        password = _read_line(args.password_file, "password")
+    elif sys.stdin.isatty():
         password = getpass.getpass("Password: ")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
     if len(password) < 8:
         raise CommandError("the password must have at least 8 characters")
     return password
@@ -207,16 +236,8 @@ def status(env, args, out):
     print(f"last SCIM request: {shown.isoformat(timespec='seconds') + 'Z' if shown else 'never'}", file=out)
 
 
-def _read_secret(path):
-    """A secret from a file, or stdin for '-': never from the command line."""
-    if path == "-":
-        secret = sys.stdin.readline().strip()
-    else:
-        try:
-            with open(path, encoding="utf-8") as handle:
-                secret = handle.readline().strip()
-        except OSError as error:
-            raise CommandError(f"cannot read the client secret: {error.strerror}: {path}") from None
+def _client_secret(args):
+    secret = _read_line(args.client_secret_file, "client secret").strip()
     if not secret:
         raise CommandError("the client secret is empty")
     return secret
@@ -230,7 +251,7 @@ def sso_set(env, args, out):
         box = sso.secret_box(env["registry"].settings)
     except sso.SsoKeyMissing as error:
         raise CommandError(str(error)) from None
-    sso.configure(env["request"].dbsession, box, instance.id, args.issuer, args.client_id, _read_secret(args.client_secret_file))
+    sso.configure(env["request"].dbsession, box, instance.id, args.issuer, args.client_id, args.secret)
     print(f"SSO enabled for {instance.slug}: issuer {args.issuer.rstrip('/')}, client id {args.client_id}", file=out)
     _print_sso_uris(env, instance, out)
 
@@ -239,6 +260,12 @@ def _print_sso_uris(env, instance, out):
     request = env["request"]
     print(f"sign-in redirect URI: {request.route_url('scim.sso.callback', instance=instance.slug)}", file=out)
     print(f"initiate login URI:   {request.route_url('scim.sso.login', instance=instance.slug)}", file=out)
+    _warn_without_public_url(env, out)
+
+
+def _warn_without_public_url(env, out):
+    if not env["registry"]["scim.settings"].public_url:
+        print("(scim.public_url is not set: replace http://localhost with the address customers use)", file=out)
 
 
 def sso_show(env, args, out):
@@ -273,8 +300,8 @@ def demo(env, args, out):
             host.set_license_seats(db, instance.id, license, seats)
     instances.set_enabled(db, instance.id, True)
     row, token = tokens.create_token(db, instance.id, "make run")
-    prefix = env["registry"]["scim.settings"].route_prefix
-    print(f"SCIM base URL: {args.base_url.rstrip('/')}{prefix}/{instance.slug}", file=out)
+    _warn_without_public_url(env, out)
+    print(f"SCIM base URL: {scim_base_url(env['request'], instance)}", file=out)
     print(f"Token {row.id} (shown once):", file=out)
     print(token, file=out)
 
@@ -320,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     manager_new.add_argument("slug")
     manager_new.add_argument("email")
     manager_new.add_argument("--password-file", help="read the password from this file ('-' for stdin)")
-    manager_new.set_defaults(run=manager_create)
+    manager_new.set_defaults(run=manager_create, read_secret=_manager_password)
 
     events_cmd = commands.add_parser("events", help="the audit trail, newest first")
     events_cmd.add_argument("slug")
@@ -339,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     sso_new.add_argument("--issuer", required=True)
     sso_new.add_argument("--client-id", required=True)
     sso_new.add_argument("--client-secret-file", required=True, help="a file holding the secret, or '-' for stdin")
-    sso_new.set_defaults(run=sso_set)
+    sso_new.set_defaults(run=sso_set, read_secret=_client_secret)
     for action, run in (("show", sso_show), ("disable", sso_disable)):
         sub = sso_cmd.add_parser(action)
         sub.add_argument("slug")
@@ -347,32 +374,111 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo_cmd = commands.add_parser("demo", help="set up the demo instance for 'make run'")
     demo_cmd.add_argument("--slug", default="demo")
-    demo_cmd.add_argument("--base-url", default="http://127.0.0.1:6543")
     demo_cmd.set_defaults(run=demo)
     return parser
 
 
+#: Commands that only read: their transaction begins DEFERRED and never waits for
+#: SQLite's write lock (WAL lets them read beside a writer). Every other command writes.
+READ_ONLY = frozenset({instance_list, token_list, events, status, sso_show})
+
+
 def run(argv, out=None) -> int:
-    """Run one command; returns the exit status."""
+    """Run one command; returns the exit status: 0, or 2 after one line on stderr."""
     out = out or sys.stdout
     try:
         args = build_parser().parse_args(argv)
-        if not os.path.isfile(args.config_uri.partition("#")[0]):
-            raise CommandError(f"no such config file: {args.config_uri}")
-        setup_logging(args.config_uri)
-        env = bootstrap(args.config_uri)
-        try:
-            with env["request"].tm:
-                args.run(env, args, out)
-        finally:
-            env["closer"]()
-            engine = env["registry"].get("db_engine")
-            if engine is not None:
-                engine.dispose()
-    except CommandError as exc:
-        print(f"livepreso-scim: error: {exc}", file=sys.stderr)
+        output = _execute(args)
+    except CommandError as error:
+        print(f"livepreso-scim: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("livepreso-scim: interrupted", file=sys.stderr)
+        return 130
+    out.write(output)
     return 0
+
+
+def _execute(args) -> str:
+    """The command's output; any failure becomes a CommandError with a one-line message."""
+    env = _bootstrap(args.config_uri)
+    try:
+        if "read_secret" in args:
+            # Asked for before the transaction begins: no lock is held while someone types.
+            args.secret = args.read_secret(args)
+        return _in_one_transaction(env, args)
+    except CommandError:
+        raise
+    except DBAPIError as error:
+        raise CommandError(_database_problem(error, args.config_uri)) from None
+    except Exception as error:
+        log.debug("livepreso-scim %s failed", args.command, exc_info=True)
+        raise CommandError(f"unexpected {_describe(error)}") from None
+    finally:
+        env["closer"]()
+        engine = env["registry"].get("db_engine")
+        if engine is not None:
+            engine.dispose()
+
+
+def _bootstrap(config_uri):
+    """What ``pyramid.paster.bootstrap`` returns, with logging set up from the same file.
+
+    One plaster loader serves both: finding it reads every installed distribution's
+    entry points, which took half of a command's time when done twice.
+    """
+    if not os.path.isfile(config_uri.partition("#")[0]):
+        raise CommandError(f"no such config file: {config_uri}")
+    try:
+        loader = get_config_loader(config_uri)
+        loader.setup_logging()
+        app = loader.get_wsgi_app()
+    except Exception as error:  # a broken file, or a setting the app refuses: its message says which
+        raise CommandError(f"cannot load {config_uri}: {_describe(error)}") from None
+    # URLs the commands print are built, as the server builds them, from scim.public_url.
+    public_url = app.registry["scim.settings"].public_url
+    return prepare(request=Request.blank("/", base_url=public_url) if public_url else None, registry=app.registry)
+
+
+def _in_one_transaction(env, args) -> str:
+    output = io.StringIO()
+    with env["request"].tm:
+        if args.run not in READ_ONLY:
+            # BEGIN IMMEDIATE on SQLite: a transaction that began DEFERRED gets 'database
+            # is locked' at once when it comes to write while the server writes, instead
+            # of waiting on the busy timeout.
+            begin_writing(env["request"].dbsession)
+        args.run(env, args, output)
+    return output.getvalue()
+
+
+_MISSING_SCHEMA = re.compile(r"no such (table|column)")  # SQLite's words for it
+_UNDEFINED_TABLE_OR_COLUMN = {"42P01", "42703"}  # PostgreSQL's SQLSTATEs
+
+
+def _database_problem(error: DBAPIError, config_uri: str) -> str:
+    """What went wrong with the database, for support: no SQL, no parameters, no URL."""
+    cause = error.orig
+    if (getattr(cause, "sqlite_errorcode", None) or 0) & 0xFF == sqlite3.SQLITE_BUSY:
+        return (
+            "the database is still locked by another writer after the busy timeout "
+            "(scim.sqlite_busy_timeout_ms); try again"
+        )
+    if getattr(cause, "sqlstate", None) in _UNDEFINED_TABLE_OR_COLUMN or _MISSING_SCHEMA.match(str(cause)):
+        ini = config_uri.partition("#")[0]
+        return f"the database lacks the add-on's tables or columns: run the migrations (alembic -c {ini} upgrade heads)"
+    if error.statement is None:  # SQLAlchemy wraps a failed connect without a statement
+        return f"cannot connect to the database: {_first_line(cause)}"
+    return f"database error: {_first_line(cause)}"
+
+
+def _describe(error: Exception) -> str:
+    return ": ".join(filter(None, (type(error).__name__, _first_line(error))))
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def main(argv=None):

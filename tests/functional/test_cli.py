@@ -1,34 +1,114 @@
-"""The ``livepreso-scim`` console script: support's switch, tokens and seats."""
+"""The ``livepreso-scim`` console script: support's switch, tokens and seats, and how it fails.
+
+Most tests call ``run`` in-process (a command costs one bootstrap from the ini file);
+instances are arranged with ``make_tenant`` where the CLI's own ``instance create`` is
+not what a test is about. Tracebacks and exit statuses belong to the process, so the
+failure modes that matter most also run the installed console script as a subprocess.
+"""
 
 from __future__ import annotations
 
 import io
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from contextlib import contextmanager
 
 import pytest
+import sqlalchemy as sa
+from cryptography.fernet import Fernet
 
 from livepreso_scim_addon.host import LICENSES
 from livepreso_scim_addon.hq.models import LicenseSeats
 from livepreso_scim_addon.scripts.cli import run
+from tests.conftest import POSTGRES_URL, ROOT, ScimClient, Tenant, make_tenant
+
+CONSOLE_SCRIPT = os.path.join(os.path.dirname(sys.executable), "livepreso-scim")
+
+LOGGING = (
+    "[loggers]\nkeys = root\n[handlers]\nkeys = console\n[formatters]\nkeys = generic\n"
+    "[logger_root]\nlevel = WARN\nhandlers = console\n"
+    "[handler_console]\nclass = StreamHandler\nargs = (sys.stderr,)\nlevel = NOTSET\nformatter = generic\n"
+    "[formatter_generic]\nformat = %(message)s\n"
+)
+
+
+def write_ini(path, **settings) -> str:
+    """An ini file for the reference HQ whose logging, like production.ini's, goes to stderr."""
+    lines = "".join(f"{key} = {value}\n" for key, value in settings.items())
+    path.write_text(f"[app:main]\nuse = egg:livepreso_scim_addon\n{lines}{LOGGING}")
+    return str(path)
 
 
 @pytest.fixture
 def ini(tmp_path, database_url, app):
-    path = tmp_path / "test.ini"
-    path.write_text(
-        "[app:main]\nuse = egg:livepreso_scim_addon\n"
-        f"sqlalchemy.url = {database_url}\n"
-        "[loggers]\nkeys = root\n[handlers]\nkeys = console\n[formatters]\nkeys = generic\n"
-        "[logger_root]\nlevel = WARN\nhandlers = console\n"
-        "[handler_console]\nclass = StreamHandler\nargs = (sys.stderr,)\nlevel = NOTSET\nformatter = generic\n"
-        "[formatter_generic]\nformat = %(message)s\n"
-    )
-    return str(path)
+    return write_ini(tmp_path / "test.ini", **{"sqlalchemy.url": database_url, "scim.public_url": "https://hq.example.com"})
+
+
+@pytest.fixture
+def sqlite_path(database_url):
+    """The SQLite file the app's migrated database lives in (its write lock is what is tested)."""
+    url = sa.make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        pytest.skip("SQLite's write lock: PostgreSQL has row locks and no busy timeout")
+    return url.database
+
+
+@pytest.fixture
+def initech(app) -> Tenant:
+    return make_tenant(app, "initech")
 
 
 def cli(ini, *args, status=0):
     out = io.StringIO()
     assert run([ini, *args], out=out) == status
     return out.getvalue()
+
+
+def failure(capsys, *argv) -> str:
+    """Run a command that must fail: nothing on stdout, one line on stderr, status 2."""
+    capsys.readouterr()
+    out = io.StringIO()
+    assert run(list(argv), out=out) == 2
+    err = capsys.readouterr().err
+    assert out.getvalue() == "" and err.startswith("livepreso-scim: error: ") and err.count("\n") == 1, err
+    return err
+
+
+def console_script(*argv, timeout=60, **environ) -> subprocess.CompletedProcess:
+    """The installed ``livepreso-scim`` in a shell like support's: no PYTHONWARNINGS (the
+    Makefile sets one) and no database URL but the one given."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONWARNINGS", "SCIM_DATABASE_URL")}
+    return subprocess.run(
+        [CONSOLE_SCRIPT, *argv], capture_output=True, text=True, timeout=timeout, cwd=ROOT, env={**env, **environ}
+    )
+
+
+def assert_one_line_failure(process: subprocess.CompletedProcess) -> str:
+    assert process.returncode == 2, process.stderr
+    assert process.stdout == "" and process.stderr.count("\n") == 1, process.stderr
+    assert process.stderr.startswith("livepreso-scim: error: ")
+    return process.stderr
+
+
+@contextmanager
+def write_lock(database_path):
+    """Another connection holding SQLite's write lock, as a server's writing request does."""
+    holder = sqlite3.connect(database_path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        yield holder
+    finally:
+        holder.close()  # rolls back: nothing was written
+
+
+# ---------------------------------------------------------------------------- commands
 
 
 def test_instance_lifecycle_and_token(ini, testapp):
@@ -55,8 +135,7 @@ def test_instance_lifecycle_and_token(ini, testapp):
     testapp.get("/scim/v2/initech/Users", status=404)
 
 
-def test_seats(ini, dbsession):
-    cli(ini, "instance", "create", "initech", "--name", "Initech")
+def test_seats(ini, initech, dbsession):
     assert "seats = 25" in cli(ini, "seats", "set", "initech", "standard", "25")
     assert "seats = unlimited" in cli(ini, "seats", "set", "initech", "hq", "unlimited")
     seats = {row.license: row.seats for row in dbsession.query(LicenseSeats)}
@@ -64,35 +143,7 @@ def test_seats(ini, dbsession):
     assert set(seats) == set(LICENSES)
 
 
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (["token", "create", "nope"], "unknown instance 'nope'"),
-        (["instance", "enable", "nope"], "unknown instance 'nope'"),
-        (["seats", "set", "initech", "gold", "3"], "invalid choice"),
-        (["seats", "set", "initech", "standard", "many"], "whole number or 'unlimited'"),
-        (["seats", "set", "initech", "standard", "-1"], "cannot be negative"),
-        (["token", "revoke", "initech", "deadbeef"], "no live token"),
-        (["instance", "create", "initech", "--name", "Again"], "already exists"),
-        (["frobnicate"], "invalid choice"),
-        (["instance", "create", "x"], "--name"),
-    ],
-)
-def test_errors_are_one_line_and_status_2(ini, capsys, args, message):
-    cli(ini, "instance", "create", "initech", "--name", "Initech")
-    capsys.readouterr()
-    cli(ini, *args, status=2)
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and message in err, err
-
-
-def test_missing_config_file(capsys):
-    assert run(["/no/such.ini", "instance", "list"]) == 2
-    assert "no such config file" in capsys.readouterr().err
-
-
-def test_manager_password_from_file_and_demo(ini, tmp_path, testapp):
-    cli(ini, "instance", "create", "initech", "--name", "Initech")
+def test_manager_password_from_file_and_demo(ini, initech, tmp_path, testapp):
     secret = tmp_path / "pw"
     secret.write_text("a long enough password\n")
     cli(ini, "manager", "create", "initech", "pat@initech.com", "--password-file", str(secret))
@@ -104,14 +155,21 @@ def test_manager_password_from_file_and_demo(ini, tmp_path, testapp):
     cli(ini, "manager", "create", "initech", "pat@initech.com", "--password-file", str(short), status=2)
 
     output = cli(ini, "demo", "--slug", "initech").splitlines()
-    assert output[0] == "SCIM base URL: http://127.0.0.1:6543/scim/v2/initech"
+    assert output[0] == "SCIM base URL: https://hq.example.com/scim/v2/initech"
     testapp.get("/scim/v2/initech/Users", headers={"Authorization": f"Bearer {output[-1]}"}, status=200)
+
+
+def test_without_a_public_url_printed_urls_say_so(tmp_path, database_url, app):
+    ini = write_ini(tmp_path / "bare.ini", **{"sqlalchemy.url": database_url})
+    output = cli(ini, "demo").splitlines()
+    assert output[0].startswith("(scim.public_url is not set")
+    assert output[1] == "SCIM base URL: http://localhost/scim/v2/demo"
 
 
 def test_demo_creates_an_enabled_instance_with_seats_and_runs_twice(ini, testapp, dbsession):
     first = cli(ini, "demo").splitlines()
     second = cli(ini, "demo").splitlines()
-    assert first[0] == second[0] == "SCIM base URL: http://127.0.0.1:6543/scim/v2/demo"
+    assert first[0] == second[0] == "SCIM base URL: https://hq.example.com/scim/v2/demo"
     assert first[-1] != second[-1]  # a fresh token each time, both valid
     for token in (first[-1], second[-1]):
         testapp.get("/scim/v2/demo/Users", headers={"Authorization": f"Bearer {token}"}, status=200)
@@ -119,42 +177,30 @@ def test_demo_creates_an_enabled_instance_with_seats_and_runs_twice(ini, testapp
     assert seats == {"standard": 10, "prep": 5, "hq": 2}
 
 
-def test_seat_changes_by_support_are_in_the_audit_trail(ini, testapp, dbsession):
-    from sqlalchemy import select
-
+def test_seat_changes_by_support_are_in_the_audit_trail(ini, initech, testapp, dbsession):
     from livepreso_scim_addon.models.scim import ScimEvent
 
     from .test_groups import group_named
     from .test_users import okta_user, patch
-    from tests.conftest import ScimClient, Tenant
 
-    cli(ini, "instance", "create", "initech", "--name", "Initech")
-    cli(ini, "instance", "enable", "initech")
-    token = cli(ini, "token", "create", "initech").splitlines()[-1]
-    scim = ScimClient(testapp, Tenant("initech", 0, token))
+    scim = ScimClient(testapp, initech)
     user = scim.post("Users", okta_user()).json
     sales = group_named(scim, "Salesperson")
     scim.patch(f"Groups/{sales['id']}", patch({"op": "add", "path": "members", "value": [{"value": user["id"]}]}), status=204)
     cli(ini, "seats", "set", "initech", "standard", "1")
     dbsession.rollback()
-    granted = dbsession.scalars(select(ScimEvent).where(ScimEvent.action == "license_granted")).all()
+    granted = dbsession.scalars(sa.select(ScimEvent).where(ScimEvent.action == "license_granted")).all()
     assert [(e.user_id, e.token_id, e.request) for e in granted] == [
         (user["id"], None, "livepreso-scim seats set standard 1")
     ]
 
 
-def test_events_and_status(ini, testapp, capsys):
-    import json
-
+def test_events_and_status(ini, initech, testapp):
     from .test_groups import group_named
     from .test_users import okta_user, patch
-    from tests.conftest import ScimClient, Tenant
 
-    cli(ini, "instance", "create", "initech", "--name", "Initech")
-    cli(ini, "instance", "enable", "initech")
     cli(ini, "seats", "set", "initech", "standard", "1")
-    token = cli(ini, "token", "create", "initech").splitlines()[-1]
-    scim = ScimClient(testapp, Tenant("initech", 0, token))
+    scim = ScimClient(testapp, initech)
     ann = scim.post("Users", okta_user("ann@example.com")).json
     bob = scim.post("Users", okta_user("bob@example.com")).json
     scim.patch(f"Users/{bob['id']}", patch({"op": "replace", "value": {"active": False}}))
@@ -168,7 +214,7 @@ def test_events_and_status(ini, testapp, capsys):
         "failed", "license_granted", "member_added", "member_added", "update", "create", "create"
     ]
     assert lines[0]["status"] == 409 and "already exists" in lines[0]["detail"]
-    assert all(token not in json.dumps(e) for e in lines)
+    assert all(initech.token not in json.dumps(e) for e in lines)
     text = cli(ini, "events", "initech", "--limit", "1").splitlines()
     assert len(text) == 1 and "failed" in text[0] and "status=409" in text[0]
     assert cli(ini, "events", "initech", "--since", "2999-01-01") == ""
@@ -183,20 +229,19 @@ def test_events_and_status(ini, testapp, capsys):
     assert status[7].startswith("last SCIM request: 20")
 
 
-def test_sso_settings_by_support(ini, tmp_path, dbsession, monkeypatch):
-    from cryptography.fernet import Fernet
-
+def test_sso_settings_by_support(ini, initech, tmp_path, dbsession, monkeypatch):
     from livepreso_scim_addon.models.scim import ScimSso
 
     monkeypatch.setenv("SCIM_SSO_KEY", Fernet.generate_key().decode())
-    cli(ini, "instance", "create", "initech", "--name", "Initech")
     assert "SSO is not configured" in cli(ini, "sso", "show", "initech")
     secret = tmp_path / "secret"
     secret.write_text("top-secret-value\n")
     output = cli(ini, "sso", "set", "initech", "--issuer", "https://initech.okta.com/", "--client-id", "0oa1",
                  "--client-secret-file", str(secret))
-    assert "sign-in redirect URI: http://localhost/sso/initech/callback" in output
-    assert "initiate login URI:   http://localhost/sso/initech/login" in output
+    # Built from scim.public_url, as the server builds them.
+    assert "sign-in redirect URI: https://hq.example.com/sso/initech/callback" in output
+    assert "initiate login URI:   https://hq.example.com/sso/initech/login" in output
+    assert "public_url is not set" not in output
     shown = cli(ini, "sso", "show", "initech")
     assert "issuer:    https://initech.okta.com" in shown and "client id: 0oa1" in shown
     assert "top-secret-value" not in shown
@@ -208,9 +253,191 @@ def test_sso_settings_by_support(ini, tmp_path, dbsession, monkeypatch):
     cli(ini, "sso", "set", "initech", "--issuer", "https://x", "--client-id", "x", "--client-secret-file", "/nope", status=2)
 
 
-def test_sso_needs_a_key(ini, monkeypatch, capsys):
+def test_sso_needs_a_key(ini, initech, tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("SCIM_SSO_KEY", raising=False)
-    cli(ini, "instance", "create", "initech", "--name", "Initech")
-    capsys.readouterr()
-    cli(ini, "sso", "set", "initech", "--issuer", "https://x", "--client-id", "x", "--client-secret-file", "-", status=2)
-    assert "SCIM_SSO_KEY" in capsys.readouterr().err
+    secret = tmp_path / "secret"
+    secret.write_text("top-secret-value\n")
+    err = failure(capsys, ini, "sso", "set", "initech", "--issuer", "https://x", "--client-id", "x",
+                  "--client-secret-file", str(secret))
+    assert "SCIM_SSO_KEY" in err
+
+
+# ------------------------------------------------------------- every failure: one line, status 2
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["token", "create", "nope"], "unknown instance 'nope'"),
+        (["instance", "enable", "nope"], "unknown instance 'nope'"),
+        (["seats", "set", "initech", "gold", "3"], "invalid choice"),
+        (["seats", "set", "initech", "standard", "many"], "whole number or 'unlimited'"),
+        (["seats", "set", "initech", "standard", "-1"], "cannot be negative"),
+        (["token", "revoke", "initech", "deadbeef"], "no live token"),
+        (["instance", "create", "initech", "--name", "Again"], "already exists"),
+        (["frobnicate"], "invalid choice"),
+        (["instance", "create", "x"], "--name"),
+        (["manager", "create", "initech", "pat@initech.com", "--password-file", "/no/such/file"],
+         "cannot read the password: No such file or directory: /no/such/file"),
+    ],
+)
+def test_errors_are_one_line_and_status_2(ini, initech, capsys, args, message):
+    assert message in failure(capsys, ini, *args)
+
+
+@pytest.mark.parametrize(
+    "contents, message",
+    [
+        (None, "no such config file"),
+        ("not an ini file\n", "cannot load"),
+        ("[app:other]\nuse = egg:livepreso_scim_addon\n", "cannot load"),
+    ],
+)
+def test_a_config_file_missing_or_broken_is_one_line(tmp_path, capsys, contents, message):
+    path = tmp_path / "support.ini"
+    if contents is not None:
+        path.write_text(contents)
+    assert message in failure(capsys, str(path), "instance", "list")
+
+
+def test_an_unset_database_url_variable_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("SCIM_TEST_NO_SUCH_URL", raising=False)
+    ini = write_ini(tmp_path / "env.ini", **{"scim.database_url_env": "SCIM_TEST_NO_SUCH_URL"})
+    err = failure(capsys, ini, "instance", "list")
+    assert "set the environment variable SCIM_TEST_NO_SUCH_URL to the database URL" in err
+
+
+@pytest.fixture
+def closed_port():
+    """A port on 127.0.0.1 nothing listens on (bound but not listening: refused at once)."""
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield bound.getsockname()[1]
+
+
+def test_an_unreachable_database_is_one_line_without_the_password(tmp_path, capsys, monkeypatch, closed_port):
+    monkeypatch.setenv("SCIM_DATABASE_URL", f"postgresql+psycopg://scim:pa55-word@127.0.0.1:{closed_port}/livepreso")
+    ini = write_ini(tmp_path / "down.ini", **{"scim.database_url_env": "SCIM_DATABASE_URL"})
+    for args in (["instance", "list"], ["seats", "set", "acme", "standard", "3"]):
+        err = failure(capsys, ini, *args)
+        assert "cannot connect to the database" in err and f"port {closed_port}" in err, err
+        assert "pa55-word" not in err
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def unmigrated_database_url(request, tmp_path):
+    """A database nobody ran the migrations on."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/unmigrated.sqlite"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("SCIM_TEST_POSTGRES_URL is not set: PostgreSQL tests are not run")
+    name = f"scim_unmigrated_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def test_a_database_without_the_schema_says_to_run_the_migrations(tmp_path, capsys, unmigrated_database_url):
+    ini = write_ini(tmp_path / "new.ini", **{"sqlalchemy.url": unmigrated_database_url})
+    for args in (["instance", "list"], ["instance", "create", "acme", "--name", "Acme"]):
+        err = failure(capsys, ini, *args)
+        assert f"run the migrations (alembic -c {ini} upgrade heads)" in err, err
+
+
+def test_the_console_script_fails_in_one_line_with_production_ini():
+    """production.ini as shipped, SCIM_DATABASE_URL not exported: what support sees first."""
+    err = assert_one_line_failure(console_script("production.ini", "instance", "list"))
+    assert "set the environment variable SCIM_DATABASE_URL" in err
+
+
+# ------------------------------------------------------------------------- SQLite's write lock
+
+WRITING_COMMANDS = {
+    "seats set": ["seats", "set", "initech", "standard", "3"],
+    "instance create": ["instance", "create", "globex", "--name", "Globex"],
+    "instance enable": ["instance", "enable", "initech"],
+    "token revoke": ["token", "revoke", "initech", "{token_id}"],
+    "sso set": ["sso", "set", "initech", "--issuer", "https://initech.okta.com", "--client-id", "0oa1",
+                "--client-secret-file", "{secret_file}"],
+}
+
+
+@pytest.mark.parametrize("command", WRITING_COMMANDS)
+def test_a_writing_command_waits_for_the_servers_write_lock(ini, app, sqlite_path, tmp_path, monkeypatch, command):
+    """The lock is taken the moment the command connects and released 0.3 s later, well
+    inside the busy timeout (10 s): the command waits for it, then succeeds."""
+    initech = make_tenant(app, "initech", enabled=False)  # so that 'enable' has something to write
+    monkeypatch.setenv("SCIM_SSO_KEY", Fernet.generate_key().decode())
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("top-secret-value\n")
+    token_id = initech.token.split("_")[1]
+    args = [arg.format(token_id=token_id, secret_file=secret_file) for arg in WRITING_COMMANDS[command]]
+    hold = 0.3
+    holder = sqlite3.connect(sqlite_path, isolation_level=None, check_same_thread=False)
+    locked_at, release = [], threading.Timer(hold, holder.execute, ("COMMIT",))
+
+    def lock_before_the_command_begins(_connection):
+        if not locked_at:
+            holder.execute("BEGIN IMMEDIATE")
+            locked_at.append(time.monotonic())
+            release.start()
+
+    sa.event.listen(sa.engine.Engine, "engine_connect", lock_before_the_command_begins)
+    try:
+        cli(ini, *args)
+        finished_at = time.monotonic()
+    finally:
+        sa.event.remove(sa.engine.Engine, "engine_connect", lock_before_the_command_begins)
+        if locked_at:
+            release.join(timeout=10)
+        holder.close()
+    assert locked_at and finished_at - locked_at[0] >= hold
+
+
+def test_the_write_lock_held_past_the_busy_timeout_is_one_line(initech, sqlite_path, database_url, tmp_path):
+    """Reads go on beside the lock (WAL); a write waits 0.2 s, then fails in one line."""
+    ini = write_ini(tmp_path / "short.ini", **{"sqlalchemy.url": database_url, "scim.sqlite_busy_timeout_ms": 200})
+    with write_lock(sqlite_path):
+        assert cli(ini, "status", "initech").startswith("instance initech (Initech)")
+        started = time.monotonic()
+        err = assert_one_line_failure(console_script(ini, "seats", "set", "initech", "standard", "3"))
+        assert time.monotonic() - started >= 0.2
+    assert "database is still locked by another writer after the busy timeout (scim.sqlite_busy_timeout_ms)" in err
+
+
+class TypedWhileTheDatabaseIsFree(io.StringIO):
+    """stdin that checks, as support types, that the CLI holds no write lock yet."""
+
+    def __init__(self, text, database_path):
+        super().__init__(text)
+        self.database_path = database_path
+
+    def readline(self, *args):
+        probe = sqlite3.connect(self.database_path, timeout=0, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")  # 'database is locked' at once if the CLI held it
+            probe.execute("ROLLBACK")
+        finally:
+            probe.close()
+        return super().readline(*args)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["manager", "create", "initech", "pat@initech.com", "--password-file", "-"],
+        ["sso", "set", "initech", "--issuer", "https://initech.okta.com", "--client-id", "0oa1", "--client-secret-file", "-"],
+    ],
+)
+def test_secrets_are_read_before_the_write_lock_is_taken(ini, initech, sqlite_path, monkeypatch, args):
+    """Nothing is locked while someone types a password: the server's writes go on."""
+    monkeypatch.setenv("SCIM_SSO_KEY", Fernet.generate_key().decode())
+    monkeypatch.setattr(sys, "stdin", TypedWhileTheDatabaseIsFree("a long enough password\n", sqlite_path))
+    cli(ini, *args)
