@@ -74,3 +74,20 @@ class HqSession(HqBase):
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("hq_users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    #: the last request that used the session, to within a minute (the idle timeout)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class HqLoginFailure(HqBase):
+    """A failed password sign-in, kept while it counts towards throttling, then pruned.
+
+    The account is stored as a hash of instance and typed login: what people type into
+    the login field is sometimes their password, and it is never needed in clear here.
+    """
+
+    __tablename__ = "hq_login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_hash: Mapped[str] = mapped_column(String(64), index=True)
+    client_addr: Mapped[str] = mapped_column(String(64), index=True)
+    failed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from ..services import licensing, sso
 from .models import HqUser, Instance, UserLicense
-from .security import verify_password
+from .security import HqSettings, SignInAttempt, clear_failures, record_failure, retry_after, verify_password
 
 PAGE_SIZE = 50
 
@@ -31,6 +31,7 @@ class HqInstanceContext:
 
 
 def includeme(config):
+    config.registry["hq.settings"] = HqSettings.from_settings(config.get_settings())
     config.add_route("hq.login", "/hq/{instance}/login", factory=HqInstanceContext)
     config.add_route("hq.logout", "/hq/{instance}/logout", factory=HqInstanceContext)
     config.add_route("hq.home", "/hq/{instance}/", factory=HqInstanceContext)
@@ -50,17 +51,34 @@ def login_form(context, request):
 
 @view_config(route_name="hq.login", request_method="POST", renderer="templates/login.jinja2", permission="hq:login")
 def login(context, request):
+    db, settings = request.dbsession, request.registry["hq.settings"]
     login_name = request.POST.get("login", "").strip()
-    user = request.dbsession.scalar(
+    attempt = SignInAttempt.of(request, context.instance.id, login_name)
+    wait = retry_after(db, settings, attempt)
+    if wait is not None:
+        # The same answer whether the account exists or not, and the password is not
+        # even checked: during a lock-out the right one is refused too.
+        request.response.status_code = 429
+        request.response.headers["Retry-After"] = str(wait)
+        minutes = -(-wait // 60)
+        return _login_page(
+            request, context,
+            f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes > 1 else ''}.", login_name,
+        )
+    # PostgreSQL refuses NUL in text (WebOb has already replaced undecodable bytes):
+    # such a login names nobody, and is no 500.
+    user = None if "\x00" in login_name else db.scalar(
         select(HqUser).where(HqUser.instance_id == context.instance.id, HqUser.login_ci == login_name.lower())
     )
     password_ok = verify_password(user.password_hash if user else None, request.POST.get("password", ""))
     if user is None or not password_ok:
+        record_failure(db, settings, attempt)
         request.response.status_code = 401
         return _login_page(request, context, "Wrong email or password.", login_name)
     if not user.active:
         request.response.status_code = 403
         return _login_page(request, context, "This account has been deactivated.", login_name)
+    clear_failures(db, attempt)
     headers = remember(request, user.id)
     return HTTPSeeOther(request.route_url("hq.home", instance=context.instance.slug), headers=headers)
 
@@ -79,13 +97,17 @@ def home(context, request):
 @view_config(route_name="hq.users", renderer="templates/users.jinja2", permission="hq:manage")
 def user_list(context, request):
     """One page of the instance's users, with their licenses: what SCIM did, as HQ sees it."""
-    try:
-        page = max(1, int(request.GET.get("page", 1)))
-    except ValueError:
-        page = 1
     db = request.dbsession
     where = HqUser.instance_id == context.instance.id
     total = db.scalar(select(func.count()).select_from(HqUser).where(where))
+    pages = max(1, -(-total // PAGE_SIZE))
+    try:
+        wanted = int(request.GET.get("page", 1))
+    except ValueError:
+        wanted = 1
+    # Within the pages there are: a huge number would reach the database as an
+    # OFFSET no integer type holds.
+    page = min(max(1, wanted), pages)
     rows = list(db.scalars(select(HqUser).where(where).order_by(HqUser.login_ci).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
     licenses: dict[int, list[str]] = {}
     if rows:
@@ -100,7 +122,7 @@ def user_list(context, request):
         "users": rows,
         "licenses": licenses,
         "page": page,
-        "pages": max(1, -(-total // PAGE_SIZE)),
+        "pages": pages,
         "total": total,
     }
 

@@ -3,6 +3,10 @@
 The client secret is stored only encrypted with Fernet (``cryptography``); the key
 comes from the environment variable ``SCIM_SSO_KEY`` (or the one ``scim.sso_key_env``
 names), or else from the file ``scim.sso_key_file`` names, created on first use.
+
+Matching (``match_user``) decides who gets an HQ session, managers included, so it
+trusts only what the provider vouches for: the subject it linked before, or at a first
+sign-in an email the provider says it verified.
 """
 
 from __future__ import annotations
@@ -14,13 +18,15 @@ import secrets
 from dataclasses import dataclass
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from ..models.scim import ScimSso, ScimSsoLogin, ScimUser, utcnow
 from ..sso.oidc import OidcError
 
 #: How long a sign-in may take between leaving for the IdP and coming back.
 LOGIN_TTL = dt.timedelta(minutes=10)
+#: OpenID Connect Core §2: a subject "MUST NOT exceed 255 ASCII characters" (the column's size).
+MAX_SUBJECT_LENGTH = 255
 
 
 class SsoKeyMissing(RuntimeError):
@@ -55,7 +61,12 @@ class SsoSettings:
 def configure(db, box: Fernet, instance_id: int, issuer: str, client_id: str, client_secret: str) -> None:
     """Support enters (or replaces) the customer's issuer, client id and secret."""
     row = db.get(ScimSso, instance_id) or ScimSso(instance_id=instance_id)
-    row.issuer = issuer.rstrip("/")
+    issuer = issuer.rstrip("/")
+    if row.issuer is not None and row.issuer != issuer:
+        # A subject is unique only at the issuer that assigned it (OpenID Connect Core
+        # §2): another provider's subject may equal it and name someone else.
+        db.execute(update(ScimUser).where(ScimUser.instance_id == instance_id).values(oidc_subject=None))
+    row.issuer = issuer
     row.client_id = client_id
     row.client_secret_encrypted = box.encrypt(client_secret.encode()).decode()
     row.enabled = True
@@ -115,34 +126,50 @@ def finish_login(db, instance_id: int, state: str) -> ScimSsoLogin:
     return row
 
 
-def match_user(db, instance_id: int, claims: dict) -> ScimUser | None:
-    """The SCIM-provisioned user a verified id_token names.
+def _text(claim) -> str | None:
+    """A claim usable in a query: a non-empty string without NUL (PostgreSQL refuses it)
+    or a lone surrogate (a JSON escape can make one; no driver encodes it)."""
+    if not isinstance(claim, str) or not claim or "\x00" in claim:
+        return None
+    try:
+        claim.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return claim
 
-    By the linked subject first; at a first sign-in by email or preferred_username
-    against userName (case-insensitively), linking the subject for next time.
+
+def match_user(db, instance_id: int, claims: dict) -> ScimUser | None:
+    """The SCIM-provisioned user a validated id_token names, or None.
+
+    1. The user this subject was linked to at an earlier sign-in.
+    2. Otherwise, at a first sign-in: the id_token must carry ``email_verified`` as the
+       JSON boolean true (not "true", not 1) and an ``email`` equal to the userName of
+       a user not yet linked to a subject, compared lower-cased, exactly as userName
+       uniqueness is (no Unicode normalization). That user is linked to the subject.
+
+    ``preferred_username`` is never used: OpenID Connect Core §5.1 says it is not unique
+    and must not be relied upon, and an unverified email may belong to anyone; either
+    would let an IdP user take over a manager whose login SCIM adopted. A user linked to
+    another subject is never relinked here. A subject or email that is not usable text,
+    or a subject longer than OpenID Connect allows, matches nobody.
     """
-    user = db.scalar(
-        select(ScimUser).where(ScimUser.instance_id == instance_id, ScimUser.oidc_subject == claims["sub"])
-    )
+    subject = _text(claims.get("sub"))
+    if subject is None or len(subject) > MAX_SUBJECT_LENGTH:
+        return None
+    user = db.scalar(select(ScimUser).where(ScimUser.instance_id == instance_id, ScimUser.oidc_subject == subject))
     if user is not None:
         return user
-    names = {
-        claims[claim].lower()
-        for claim in ("email", "preferred_username")
-        if isinstance(claims.get(claim), str) and claims[claim]
-    }
-    if not names:
+    email = _text(claims.get("email"))
+    if email is None or claims.get("email_verified") is not True:
         return None
-    candidates = db.scalars(
+    user = db.scalar(
         select(ScimUser).where(
             ScimUser.instance_id == instance_id,
             ScimUser.oidc_subject.is_(None),
-            ScimUser.user_name_ci.in_(names),
+            ScimUser.user_name_ci == email.lower(),  # unique per instance: one user at most
         )
-    ).all()
-    if len(candidates) != 1:
-        return None  # none, or ambiguous: no guessing with identities
-    user = candidates[0]
-    user.oidc_subject = claims["sub"]
-    db.flush()
+    )
+    if user is not None:
+        user.oidc_subject = subject
+        db.flush()
     return user

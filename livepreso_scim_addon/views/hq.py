@@ -110,16 +110,24 @@ def revoke_token(context, request):
     return HTTPSeeOther(request.route_url("scim.hq.page", instance=instance.slug))
 
 
+#: The largest key ``scim_events.pk`` (INTEGER) holds: PostgreSQL casts a cursor to the
+#: column's type, and a larger one would fail as out of range.
+MAX_EVENT_PK = 2**31 - 1
+
+
 @hq_view(route_name="scim.hq.events", request_method="GET", renderer=EVENTS)
 def events_page(context, request):
     """The audit trail, newest first, a page at a time, optionally for one user."""
     db, instance = request.dbsession, context.instance
     wanted = request.GET.get("user", "").strip()
-    user_id = _user_id(db, instance.id, wanted) if wanted else None
+    # PostgreSQL refuses NUL in text: such a name matches nobody rather than failing.
+    user_id = _user_id(db, instance.id, wanted) if wanted and "\x00" not in wanted else None
     try:
-        before = int(request.GET["before"]) if request.GET.get("before") else None
+        before = int(request.GET.get("before", ""))
     except ValueError:
         before = None
+    if before is not None and not 0 < before <= MAX_EVENT_PK:
+        before = None  # no event has such a key, and the database could not compare with it
     rows = [] if wanted and user_id is None else audit.events(
         db, instance.id, user_id=user_id, before_pk=before, limit=EVENTS_PER_PAGE + 1
     )

@@ -59,6 +59,14 @@ def _cookie_path(request, context) -> str:
     return request.route_path("scim.sso.login", instance=context.instance.slug).rsplit("/", 1)[0] + "/"
 
 
+def _state_cookie(request, context, response, state: str | None) -> None:
+    """Set the state cookie, or (``None``) delete it: the deletion too is Secure under https."""
+    response.set_cookie(
+        STATE_COOKIE, state, max_age=int(sso.LOGIN_TTL.total_seconds()), path=_cookie_path(request, context),
+        httponly=True, samesite="Lax", secure=request.scheme == "https",
+    )
+
+
 @view_config(route_name="scim.sso.login", request_method="GET", renderer=MESSAGE)
 def login(context, request):
     try:
@@ -72,10 +80,7 @@ def login(context, request):
         return _failed(request, context, error)
     redirect_uri = request.route_url("scim.sso.callback", instance=context.instance.slug)
     response = HTTPFound(authorization_url(provider, settings.client_id, redirect_uri, state, nonce, challenge))
-    response.set_cookie(
-        STATE_COOKIE, state, max_age=int(sso.LOGIN_TTL.total_seconds()), path=_cookie_path(request, context),
-        httponly=True, samesite="Lax", secure=request.scheme == "https",
-    )
+    _state_cookie(request, context, response, state)
     return response
 
 
@@ -114,7 +119,11 @@ def _callback(context, request):
     )
     user = sso.match_user(db, instance.id, claims)
     if user is None:
-        log.warning("SSO sign-in refused for %s: subject %s is not a provisioned user", instance.slug, claims["sub"])
+        # %r, cut short: the subject is the provider's text and must not forge log lines.
+        log.warning(
+            "SSO sign-in refused for %s: subject %.100r is linked to no user, and the id_token "
+            "names no verified email equal to the userName of an unlinked user", instance.slug, claims["sub"],
+        )
         return _message(
             request, context, 403, "No LivePreso account",
             "You signed in with your identity provider, but no LivePreso user of this instance matches you. "
@@ -125,7 +134,7 @@ def _callback(context, request):
         return _message(request, context, 403, "Account deactivated", "Your LivePreso account has been deactivated.")
     host = request.registry["scim.host"]
     response = HTTPFound(host.home_url(request, instance), headers=host.sign_in(request, user.host_user_id))
-    response.delete_cookie(STATE_COOKIE, path=_cookie_path(request, context))
+    _state_cookie(request, context, response, None)
     return response
 
 

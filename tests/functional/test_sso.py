@@ -4,26 +4,39 @@ pytest-iam starts Canaille, a complete OpenID Connect server, on a local port; t
 add-on runs on a real waitress server. The flow goes through HTTP exactly as a browser
 would: our /login redirects to the provider's authorize endpoint, the provider redirects
 back with a code, our /callback exchanges it, checks the id_token and starts an HQ session.
+
+Canaille never sends ``email_verified`` as a boolean (it has no such attribute, and its
+claim templates render strings), so a first sign-in through it can never match anyone:
+the cases it cannot produce go through ``HandMadeProvider``, a small provider on
+127.0.0.1 that signs the claims a test chooses, still through the real callback view.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
+import threading
+import time
 import urllib.parse
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx2
 import pytest
 import transaction
-from sqlalchemy import select
+import webtest
+from sqlalchemy import select, update
 
 from livepreso_scim_addon.models import get_tm_session
 from livepreso_scim_addon.models.scim import ScimSso, ScimUser
 from livepreso_scim_addon.services import sso
+from tests.unit.test_oidc import make_key, sign
 
+from .test_hq_scim_page import make_hq_user
 from .test_users import okta_user, patch
 
 CLIENT_SECRET = "correct-horse-battery-staple"
+JANE = "jane.doe@example.com"
 
 
 def configure_sso(app, tenant, issuer, client_id, secret=CLIENT_SECRET):
@@ -71,6 +84,18 @@ def browser():
         yield client
 
 
+def linked_subject(dbsession, user_id: str) -> str | None:
+    dbsession.rollback()  # end the last read: see what the requests committed since
+    return dbsession.scalar(select(ScimUser.oidc_subject).where(ScimUser.id == user_id))
+
+
+def link_subject(app, user_id: str, subject: str) -> None:
+    """As an earlier sign-in with a verified email would have."""
+    with transaction.manager:
+        db = get_tm_session(app.registry["dbsession_factory"], transaction.manager)
+        db.execute(update(ScimUser).where(ScimUser.id == user_id).values(oidc_subject=subject))
+
+
 def sign_in_through_provider(browser, base: str):
     """Follow the redirects of an SSO sign-in by hand, as a browser would; the last answer."""
     start = browser.get(f"{base}/sso/acme/login")
@@ -82,22 +107,17 @@ def sign_in_through_provider(browser, base: str):
     return browser.get(callback)
 
 
-def test_provisioned_user_signs_in_and_deactivation_ends_it(
+def test_linked_user_signs_in_and_deactivation_ends_it(
     app, iam_server, live_server, tenant, oidc_client, person, scim, browser
 ):
-    scim_user = scim.post("Users", okta_user("jane.doe@example.com")).json
+    scim_user = scim.post("Users", okta_user(JANE)).json
+    link_subject(app, scim_user["id"], person.user_name)  # Canaille's subject is the user name
     configure_sso(app, tenant, iam_server.url, oidc_client.client_id)
 
     landed = sign_in_through_provider(browser, live_server)
     assert landed.status_code == 302 and landed.headers["location"] == f"{live_server}/hq/acme/"
     home = browser.get(f"{live_server}/hq/acme/")
-    assert home.status_code == 200 and "Signed in" in home.text and "jane.doe@example.com" in home.text
-
-    # The subject is linked: the next sign-in finds the user by it.
-    session = app.registry["dbsession_factory"]()
-    linked = session.scalar(select(ScimUser.oidc_subject).where(ScimUser.id == scim_user["id"]))
-    session.close()
-    assert linked == person.user_name
+    assert home.status_code == 200 and "Signed in" in home.text and JANE in home.text
 
     scim.patch(f"Users/{scim_user['id']}", patch({"op": "replace", "value": {"active": False}}))
     assert browser.get(f"{live_server}/hq/acme/").status_code == 303  # the session is gone
@@ -105,23 +125,74 @@ def test_provisioned_user_signs_in_and_deactivation_ends_it(
     assert refused.status_code == 403 and "deactivated" in refused.text
 
 
+def test_an_unverified_email_never_takes_over_a_manager(
+    app, iam_server, live_server, tenant, oidc_client, person, scim, browser, dbsession
+):
+    """The issue's account takeover: SCIM adopted the manager's HQ login, and someone at
+    the IdP whose email (unverified: Canaille sends no email_verified) equals it signs in."""
+    make_hq_user(app, tenant, JANE)  # a manager who used HQ before SCIM
+    adopted = scim.post("Users", okta_user(JANE)).json
+    configure_sso(app, tenant, iam_server.url, oidc_client.client_id)
+
+    refused = sign_in_through_provider(browser, live_server)
+    assert refused.status_code == 403 and "no LivePreso user" in refused.text
+    assert "hq_session" not in refused.headers.get("set-cookie", "")
+    assert browser.get(f"{live_server}/hq/acme/scim").status_code == 303  # to the sign-in page
+    assert linked_subject(dbsession, adopted["id"]) is None
+
+
+def test_preferred_username_is_never_a_key(app, iam_server, live_server, tenant, oidc_client, scim, browser, dbsession):
+    # Canaille sends the display name as preferred_username: anyone may choose it.
+    mallory = iam_server.random_user(
+        user_name=f"mallory-{uuid.uuid4().hex[:6]}", emails=["mallory@example.net"], display_name=JANE
+    )
+    iam_server.login(mallory)
+    iam_server.consent(mallory, oidc_client)
+    target = scim.post("Users", okta_user(JANE)).json
+    configure_sso(app, tenant, iam_server.url, oidc_client.client_id)
+    assert sign_in_through_provider(browser, live_server).status_code == 403
+    assert linked_subject(dbsession, target["id"]) is None
+
+
+@pytest.fixture
+def canaille_claims(iam_server):
+    """Canaille's claim templates (Jinja, rendered to strings), restored after the test."""
+    mapping = iam_server.app.config["CANAILLE_OIDC"]["USERINFO_MAPPING"]
+    saved = dict(mapping)
+    yield mapping
+    mapping.clear()
+    mapping.update(saved)
+
+
+@pytest.mark.parametrize("said", ["false", "true"])
+def test_email_verified_as_a_string_is_not_verified(
+    app, iam_server, live_server, tenant, oidc_client, person, scim, browser, dbsession, canaille_claims, said
+):
+    canaille_claims["EMAIL_VERIFIED"] = said  # the id_token says "email_verified": "false" (or "true")
+    target = scim.post("Users", okta_user(JANE)).json
+    configure_sso(app, tenant, iam_server.url, oidc_client.client_id)
+    assert sign_in_through_provider(browser, live_server).status_code == 403
+    assert linked_subject(dbsession, target["id"]) is None
+
+
 def test_unprovisioned_people_get_no_session(app, iam_server, live_server, tenant, oidc_client, person, browser, caplog):
     configure_sso(app, tenant, iam_server.url, oidc_client.client_id)
     answer = sign_in_through_provider(browser, live_server)
     assert answer.status_code == 403 and "no LivePreso user" in answer.text
     assert "hq_session" not in answer.headers.get("set-cookie", "")
-    assert f"subject {person.user_name} is not a provisioned user" in caplog.text
+    assert f"subject '{person.user_name}' is linked to no user" in caplog.text
 
 
 def test_wrong_client_secret_is_a_clear_failure(app, iam_server, live_server, tenant, oidc_client, person, scim, browser):
-    scim.post("Users", okta_user("jane.doe@example.com"))
+    scim.post("Users", okta_user(JANE))
     configure_sso(app, tenant, iam_server.url, oidc_client.client_id, secret="not-the-secret")
     answer = sign_in_through_provider(browser, live_server)
     assert answer.status_code == 400 and "could not be completed" in answer.text
 
 
 def test_state_is_checked_and_used_once(app, iam_server, live_server, tenant, oidc_client, person, scim, browser):
-    scim.post("Users", okta_user("jane.doe@example.com"))
+    linked = scim.post("Users", okta_user(JANE)).json
+    link_subject(app, linked["id"], person.user_name)
     configure_sso(app, tenant, iam_server.url, oidc_client.client_id)
     start = browser.get(f"{live_server}/sso/acme/login")
     callback = browser.get(start.headers["location"]).headers["location"]
@@ -167,3 +238,185 @@ def test_hq_shows_sso_and_the_uris_to_register(app, tenant, testapp):
     after = testapp.get("/hq/acme/scim").html
     assert "https://acme.okta.com" in after.find(id="sso").text and CLIENT_SECRET not in str(after)
     assert testapp.get("/hq/acme/login").html.find(id="sso-login")["href"].endswith("/sso/acme/login")
+
+
+# --- claims a real provider will not send: hand-made id_tokens through the real callback
+
+
+HAND_MADE_CLIENT = "livepreso-hand-made"
+
+
+class HandMadeProvider:
+    """An OpenID provider on 127.0.0.1 whose id_tokens carry exactly the claims a test chooses.
+
+    It serves discovery, the JWKS and the token endpoint over HTTP; the authorization
+    step is the test's (``sign_in`` reads state and nonce from our /login redirect, as
+    a provider would, and comes back to the callback with a one-time code).
+    """
+
+    def __init__(self, key):
+        self.key = key
+        self.codes: dict[str, dict] = {}  # one-time code -> the id_token's claims
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                documents = {"/.well-known/openid-configuration": provider.discovery(), "/jwks": provider.jwks()}
+                self.answer(200, documents[self.path]) if self.path in documents else self.answer(404, {})
+
+            def do_POST(self):
+                form = dict(urllib.parse.parse_qsl(self.rfile.read(int(self.headers["Content-Length"])).decode()))
+                claims = provider.codes.pop(form.get("code"), None)
+                if self.path != "/token" or claims is None:
+                    return self.answer(400, {"error": "invalid_grant"})
+                self.answer(200, {"id_token": sign(claims, provider.key), "access_token": "unused", "token_type": "Bearer"})
+
+            def answer(self, status, body):
+                raw = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, *args):  # quiet: the test output is the record
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.issuer = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def discovery(self) -> dict:
+        return {
+            "issuer": self.issuer,
+            "authorization_endpoint": f"{self.issuer}/authorize",
+            "token_endpoint": f"{self.issuer}/token",
+            "jwks_uri": f"{self.issuer}/jwks",
+            "id_token_signing_alg_values_supported": ["RS256"],
+        }
+
+    def jwks(self) -> dict:
+        return {"keys": [self.key.public_jwk]}
+
+    def sign_in(self, browser, **claims):
+        """/login, then /callback with a code for an id_token carrying ``claims``; the callback's answer."""
+        start = browser.get("/sso/acme/login", status=302)
+        asked = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(start.location).query))
+        code, now = secrets.token_urlsafe(16), int(time.time())
+        self.codes[code] = {
+            "iss": self.issuer, "aud": HAND_MADE_CLIENT, "iat": now, "exp": now + 300, "nonce": asked["nonce"], **claims
+        }
+        query = urllib.parse.urlencode({"code": code, "state": asked["state"]})
+        return browser.get(f"{asked['redirect_uri']}?{query}", status="*")
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def signing_key():
+    return make_key("rsa", "hand-made-1", "RS256")
+
+
+@pytest.fixture
+def hand_made(app, tenant, signing_key):
+    """The instance's SSO, at a hand-made provider; and a provisioned user, Jane."""
+    provider = HandMadeProvider(signing_key)
+    configure_sso(app, tenant, provider.issuer, HAND_MADE_CLIENT)
+    yield provider
+    provider.close()
+
+
+@pytest.fixture
+def jane(scim) -> str:
+    """Jane's SCIM id."""
+    return scim.post("Users", okta_user(JANE)).json["id"]
+
+
+def test_a_verified_email_links_the_subject_and_the_subject_then_decides(hand_made, jane, testapp, dbsession):
+    landed = hand_made.sign_in(testapp, sub="00u-jane", email="Jane.Doe@Example.COM", email_verified=True)
+    assert landed.status_code == 302 and landed.location == "http://hq.example.com/hq/acme/"
+    assert "Signed in" in testapp.get("/hq/acme/").text
+    assert linked_subject(dbsession, jane) == "00u-jane"
+    testapp.reset()  # another browser, another day: the subject alone decides now
+    assert hand_made.sign_in(testapp, sub="00u-jane", email="jane@elsewhere.example").status_code == 302
+
+
+FIRST_SIGN_INS_REFUSED = {
+    "email_verified absent": {"email": JANE},
+    "email_verified false": {"email": JANE, "email_verified": False},
+    'email_verified "false"': {"email": JANE, "email_verified": "false"},
+    'email_verified "true"': {"email": JANE, "email_verified": "true"},
+    "email_verified 1": {"email": JANE, "email_verified": 1},
+    "preferred_username only": {"email": "mallory@example.net", "email_verified": True, "preferred_username": JANE},
+    "preferred_username, no email": {"email_verified": True, "preferred_username": JANE},
+}
+
+
+@pytest.mark.parametrize("claims", FIRST_SIGN_INS_REFUSED.values(), ids=FIRST_SIGN_INS_REFUSED.keys())
+def test_a_first_sign_in_needs_a_verified_email_equal_to_the_user_name(hand_made, jane, testapp, dbsession, claims):
+    refused = hand_made.sign_in(testapp, sub="00u-mallory", **claims)
+    assert refused.status_code == 403 and "no LivePreso user" in refused.text
+    assert "hq_session" not in refused.headers.get("Set-Cookie", "")
+    assert linked_subject(dbsession, jane) is None
+
+
+def test_emails_compare_lower_cased_but_not_normalized(hand_made, scim, testapp, dbsession):
+    zoe = scim.post("Users", okta_user("zo\u00eb@example.com")).json["id"]  # ë, one code point (NFC)
+    decomposed = hand_made.sign_in(testapp, sub="00u-zoe", email="zoe\u0308@example.com", email_verified=True)
+    assert decomposed.status_code == 403 and linked_subject(dbsession, zoe) is None
+    upper = hand_made.sign_in(testapp, sub="00u-zoe", email="ZO\u00cb@EXAMPLE.COM", email_verified=True)
+    assert upper.status_code == 302 and linked_subject(dbsession, zoe) == "00u-zoe"
+
+
+def test_a_linked_user_is_never_relinked_to_another_subject(hand_made, jane, testapp, dbsession):
+    assert hand_made.sign_in(testapp, sub="00u-jane", email=JANE, email_verified=True).status_code == 302
+    testapp.reset()
+    impostor = hand_made.sign_in(testapp, sub="00u-impostor", email=JANE, email_verified=True)
+    assert impostor.status_code == 403
+    assert linked_subject(dbsession, jane) == "00u-jane"
+
+
+def test_a_new_issuer_unlinks_every_subject(app, tenant, hand_made, signing_key, jane, testapp, dbsession):
+    assert hand_made.sign_in(testapp, sub="00u-jane", email=JANE, email_verified=True).status_code == 302
+    configure_sso(app, tenant, hand_made.issuer + "/", HAND_MADE_CLIENT, secret="rotated")  # same issuer
+    assert linked_subject(dbsession, jane) == "00u-jane"
+    moved = HandMadeProvider(signing_key)
+    try:
+        configure_sso(app, tenant, moved.issuer, HAND_MADE_CLIENT)
+        testapp.reset()
+        # At another provider, "00u-jane" may be anyone: only a verified email links again.
+        assert moved.sign_in(testapp, sub="00u-jane").status_code == 403
+        assert linked_subject(dbsession, jane) is None
+        assert moved.sign_in(testapp, sub="entra-jane", email=JANE, email_verified=True).status_code == 302
+        assert linked_subject(dbsession, jane) == "entra-jane"
+    finally:
+        moved.close()
+
+
+HOSTILE_CLAIMS = {
+    "NUL in the subject": {"sub": "00u\x00jane", "email": JANE, "email_verified": True},
+    "lone surrogate in the subject": {"sub": "00u\ud800", "email": JANE, "email_verified": True},
+    "subject over 255 characters": {"sub": "s" * 256, "email": JANE, "email_verified": True},
+    "NUL in the email": {"sub": "00u-x", "email": JANE + "\x00", "email_verified": True},
+    "lone surrogate in the email": {"sub": "00u-x", "email": "\ud800" + JANE, "email_verified": True},
+}
+
+
+@pytest.mark.parametrize("claims", HOSTILE_CLAIMS.values(), ids=HOSTILE_CLAIMS.keys())
+def test_claims_no_database_can_hold_match_nobody(hand_made, jane, testapp, dbsession, claims):
+    answer = hand_made.sign_in(testapp, **claims)
+    assert answer.status_code == 403 and "no LivePreso user" in answer.text
+    assert linked_subject(dbsession, jane) is None
+
+
+def test_sso_cookies_are_secure_over_https(app, hand_made, jane):
+    browser = webtest.TestApp(app, extra_environ={"HTTP_HOST": "hq.example.com", "wsgi.url_scheme": "https"})
+    landed = hand_made.sign_in(browser, sub="00u-jane", email=JANE, email_verified=True)
+    assert landed.status_code == 302
+    cookies = {value.split("=", 1)[0]: value.lower() for header, value in landed.headerlist if header == "Set-Cookie"}
+    assert "secure" in cookies["hq_session"]
+    assert "secure" in cookies["scim_sso_state"] and "max-age=0" in cookies["scim_sso_state"]  # its deletion
