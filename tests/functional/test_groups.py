@@ -284,9 +284,17 @@ def _bulk_users(scim, count):
 
     from livepreso_scim_addon.models.scim import ScimUser, utcnow
 
+    from livepreso_scim_addon.hq.models import HqUser
+
     session = scim.testapp.app.registry["dbsession_factory"]()
     now = utcnow()
     ids = [str(uuid.uuid4()) for _ in range(count)]
+    # The HQ users too: a license granted to a member is a row naming its HQ user.
+    session.add_all(
+        HqUser(id=10_000 + i, instance_id=scim.tenant.id, login=f"bulk{i}@example.com", login_ci=f"bulk{i}@example.com")
+        for i in range(count)
+    )
+    session.flush()
     session.add_all(
         ScimUser(
             id=user_id,
