@@ -24,11 +24,11 @@ requires = [
 ]
 
 extras = {
-    "postgres": ["psycopg[binary]>=3.1"],
+    "postgres": ["psycopg[binary]>=3.3"],
     "testing": [
         "WebTest>=3.0",
         "pytest>=8.0",
-        "psycopg[binary]>=3.1",
+        "psycopg[binary]>=3.3",
         # A real SCIM client that checks protocol compliance (see README, Dependencies).
         "scim2-tester[httpx2]>=0.5",
         # Drives Debian's chromium through chromedriver for the HQ page tests.

@@ -38,6 +38,7 @@ def includeme(config):
     config.add_renderer("scim+json", scim_json_renderer_factory)
     config.add_route("scim", f"{settings.route_prefix}/*traverse", factory=ScimRoot)
     add_scim_exception_views(config, settings.route_prefix)
+    config.include(".views.unavailable")  # database faults: 503, never 500
 
     # The SCIM page in HQ, rendered inside the host's layout.
     config.include("pyramid_jinja2")

@@ -9,6 +9,7 @@ from pyramid.config import Configurator
 from pyramid.csrf import CookieCSRFStoragePolicy
 
 from ..security import CompositeSecurityPolicy, ScimTokenPolicy
+from ..views.unavailable import add_unavailable_page
 from .security import HqSessionPolicy
 
 
@@ -40,4 +41,5 @@ def main(global_config, **settings):
         config.set_default_csrf_options(require_csrf=True)
         config.add_static_view("hq-static", "livepreso_scim_addon.hq:static", cache_max_age=3600)
         config.include(".views")
+        add_unavailable_page(config)  # a database fault on any HQ page: 503, never 500
     return config.make_wsgi_app()

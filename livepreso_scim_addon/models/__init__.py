@@ -1,8 +1,9 @@
 """Database wiring: one engine, one transaction-bound session per request (pyramid_tm)."""
 
 import os
+from dataclasses import dataclass
 
-from sqlalchemy import engine_from_config, event
+from sqlalchemy import engine_from_config, event, make_url
 from sqlalchemy.orm import sessionmaker
 import transaction
 import zope.sqlalchemy
@@ -25,12 +26,89 @@ def database_url(settings) -> str:
     return settings["sqlalchemy.url"]
 
 
+@dataclass(frozen=True)
+class DatabaseTimeouts:
+    """How long a request may wait on PostgreSQL, in seconds (``scim.db_*`` settings).
+
+    Okta gives up on a SCIM call after about 60 s and counts it failed; the add-on
+    answers 503 well before. A request's worst case is a wait for a pooled connection
+    (``sqlalchemy.pool_timeout``, 10 s by default), a new connection and one
+    unanswered round trip: 10 + 5 + 16 s with the defaults.
+    """
+
+    #: The whole connection handshake (libpq ``connect_timeout``: whole seconds, at
+    #: least 2).
+    connect: int = 5
+    #: Any statement, server side (PostgreSQL ``statement_timeout``). Client side, a
+    #: round trip unanswered for this long plus ``ANSWER_GRACE`` ends the connection.
+    statement: float = 15.0
+
+    #: Time for the server's own statement_timeout error to reach us first.
+    ANSWER_GRACE = 1.0
+
+    @classmethod
+    def from_settings(cls, settings):
+        return cls(
+            connect=int(settings.get("scim.db_connect_timeout") or cls.connect),
+            statement=float(settings.get("scim.db_statement_timeout") or cls.statement),
+        )
+
+
 def get_engine(settings, prefix="sqlalchemy."):
     settings = {**settings, f"{prefix}url": database_url(settings)}
+    is_psycopg = make_url(settings[f"{prefix}url"]).get_driver_name() == "psycopg"
+    if is_psycopg:
+        settings.setdefault(f"{prefix}pool_timeout", "10")  # SQLAlchemy's default is 30 s
     engine = engine_from_config(settings, prefix)
     if engine.dialect.name == "sqlite":
         _tune_sqlite(engine, busy_timeout_ms=int(settings.get("scim.sqlite_busy_timeout_ms", 30000)))
+    elif is_psycopg:
+        _bound_postgresql(engine, DatabaseTimeouts.from_settings(settings))
     return engine
+
+
+def _bound_postgresql(engine, timeouts: DatabaseTimeouts):
+    """Every wait on PostgreSQL ends, and the server plans these short statements without JIT.
+
+    ``statement_timeout`` only bounds what the server runs: a server or link that
+    takes the query and never answers (a hung host, a firewall dropping replies)
+    leaves the client waiting forever, and TCP keepalives do not help while the peer
+    still acknowledges. psycopg's synchronous API has no query timeout, but every wait
+    on a connection goes through ``Connection.wait``, which takes one: a subclass
+    bounds them all (statements, commits, the pool's pre-ping, rollbacks) with no
+    thread or timer per statement.
+
+    JIT compilation costs tens of milliseconds and saves nothing on statements that
+    run in a fraction of one; the planner reaches for it whenever statistics are
+    missing or stale.
+    """
+    import psycopg  # the "postgres" extra
+
+    if not hasattr(psycopg.errors, "_WaitTimeout"):  # Connection.wait takes a timeout since 3.3
+        raise RuntimeError(f"livepreso_scim_addon needs psycopg 3.3 or newer, not {psycopg.__version__}")
+    answer_timeout = timeouts.statement + timeouts.ANSWER_GRACE
+
+    class BoundedConnection(psycopg.Connection):
+        def wait(self, gen, *args, **kwargs):
+            if kwargs.get("timeout") is None:
+                kwargs["timeout"] = answer_timeout
+            try:
+                return super().wait(gen, *args, **kwargs)
+            except psycopg.errors._WaitTimeout:  # internal: psycopg asks callers to convert it
+                # The answer may still come, so the connection's state is unknown: it
+                # is closed, and SQLAlchemy then drops it as disconnected.
+                self.pgconn.finish()
+                raise psycopg.OperationalError(f"the database did not answer within {answer_timeout:g} s") from None
+
+    server_options = f"-c statement_timeout={round(timeouts.statement * 1000)} -c jit=off"
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect, _record, cargs, cparams):
+        # Keep the options the URL or connect_args set (a search_path, say); ours
+        # come last so the scim.db_* settings win and match the client-side bound.
+        cparams["options"] = " ".join(filter(None, [cparams.get("options"), server_options]))
+        cparams["connect_timeout"] = timeouts.connect
+        return BoundedConnection.connect(*cargs, **cparams)
 
 
 def _tune_sqlite(engine, busy_timeout_ms):
@@ -100,6 +178,10 @@ def includeme(config):
     ``scim.dbsession_provided = true`` and the add-on uses the host's.
     """
     settings = config.get_settings()
+    # pyramid_tm would authenticate every request (to note the user on the transaction,
+    # which nothing here reads) outside Pyramid's exception views: a database fault
+    # while it loads a token or a session would escape as a bare 500.
+    settings.setdefault("tm.annotate_user", "false")
     config.include("pyramid_tm")
     if settings.get("scim.dbsession_provided", "false").lower() in ("true", "1", "yes"):
         return

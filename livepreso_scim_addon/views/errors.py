@@ -17,6 +17,7 @@ from ..models import begin_writing
 from ..security import Permission, bearer_token
 from ..services import audit
 from .base import audit_actor, scim_response
+from .unavailable import describe, is_database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,11 @@ def _audit_failure(request, error: ScimError) -> None:
             with request.tm:
                 begin_writing(request.dbsession)
                 audit.record_failure(request.dbsession, actor, error.status, error.detail)
-        except Exception:  # the response is already on its way: log, never raise
-            log.exception("Could not record a failed SCIM request in the audit trail")
+        except Exception as exc:  # the response is already on its way: log, never raise
+            if is_database_unavailable(exc):  # one line: an outage must not flood the log
+                log.warning("Could not record a failed SCIM request in the audit trail: %s", describe(exc))
+            else:
+                log.exception("Could not record a failed SCIM request in the audit trail")
 
     request.add_finished_callback(write)
 
