@@ -1,7 +1,7 @@
 """Benchmark Okta's hot paths through the real WSGI stack, and how their cost grows.
 
     python bench/run.py [--sizes 1000,10000,100000] [--backends sqlite,postgresql]
-                        [--repeat 200] [--out bench/out]
+                        [--repeat 200] [--analyze] [--out bench/out]
 
 For each backend and size: a fresh database migrated with Alembic, an instance seeded
 in bulk (not N HTTP calls), then each call measured through webtest against the
@@ -10,6 +10,11 @@ framework's floor) in the same process. Reports median and p95 latency, requests
 second, SQL statements per request and peak memory (the process's high-water mark),
 checks the targets of issue 6, and writes JSON and Markdown. PostgreSQL runs when
 SCIM_TEST_POSTGRES_URL is set. Timings are measurements, never test assertions.
+
+On PostgreSQL the seeded tables have no statistics, as after Okta's first push to a
+server whose autovacuum is off or has not come round yet: autovacuum is switched off for
+them so that it cannot analyze them mid-run, whatever the server's setting. ``--analyze``
+refreshes them after seeding (``refresh_statistics``, as after a migration) instead.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from pyramid.config import Configurator  # noqa: E402
 from livepreso_scim_addon.hq import main  # noqa: E402
 from livepreso_scim_addon.hq.models import HqUser  # noqa: E402
 from livepreso_scim_addon.models import get_tm_session  # noqa: E402
-from livepreso_scim_addon.models.migrations import scratch_database  # noqa: E402
+from livepreso_scim_addon.models.migrations import refresh_statistics, scratch_database  # noqa: E402
 from livepreso_scim_addon.models.scim import ScimToken, ScimUser, ScimUserValue  # noqa: E402
 from livepreso_scim_addon.services import instances, tokens  # noqa: E402
 
@@ -56,8 +61,11 @@ def database(backend: str):
     return scratch_database(backend, os.environ.get("SCIM_TEST_POSTGRES_URL"), prefix="scim_bench")
 
 
-def seed(app, size: int) -> tuple[int, str, list[str]]:
-    """An enabled instance with ``size`` users, inserted in bulk; (instance id, token, user ids)."""
+def seed(app, size: int, analyze: bool = False) -> tuple[int, str, list[str]]:
+    """An enabled instance with ``size`` users, inserted in bulk; (instance id, token, user ids).
+
+    No statistics unless ``analyze``: see the module's docstring.
+    """
     registry = app.registry
     with transaction.manager:
         db = get_tm_session(registry["dbsession_factory"], transaction.manager)
@@ -68,6 +76,9 @@ def seed(app, size: int) -> tuple[int, str, list[str]]:
     now = dt.datetime(2026, 1, 1)
     ids = [str(uuid.uuid4()) for _ in range(size)]
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            for table in sa.inspect(connection).get_table_names():
+                connection.exec_driver_sql(f'ALTER TABLE "{table}" SET (autovacuum_enabled = false)')
         for start in range(0, size, 10_000):
             connection.execute(
                 sa.insert(HqUser),
@@ -101,7 +112,8 @@ def seed(app, size: int) -> tuple[int, str, list[str]]:
                     for i in range(start, min(size, start + 10_000))
                 ],
             )
-        connection.exec_driver_sql("ANALYZE")  # statistics, as a live database has
+        if analyze:
+            refresh_statistics(connection)
     return instance.id, token, ids
 
 
@@ -168,12 +180,12 @@ def measure(name, call, repeat, counter=None) -> dict:
     }
 
 
-def run_size(backend: str, size: int, repeat: int) -> dict:
+def run_size(backend: str, size: int, repeat: int, analyze: bool = False) -> dict:
     with database(backend) as url:
         app = main({}, **{"sqlalchemy.url": url, "scim.sqlite_busy_timeout_ms": "30000"})
         engine = app.registry["db_engine"]
         t0 = time.perf_counter()
-        instance_id, token, ids = seed(app, size)
+        instance_id, token, ids = seed(app, size, analyze)
         seeded = time.perf_counter() - t0
         client = webtest.TestApp(app, extra_environ={"HTTP_AUTHORIZATION": f"Bearer {token}"})
         counter = Counter(engine)
@@ -264,16 +276,27 @@ def run_size(backend: str, size: int, repeat: int) -> dict:
         tm_floor = webtest.TestApp(with_transaction)
         results.append(measure("floor + pyramid_tm + one PK query", lambda i: tm_floor.get("/floor"), repeat))
         with_transaction.registry["db_engine"].dispose()
+        state = database_state(engine, analyze)
         engine.dispose()
         return {
             "backend": backend,
             "size": size,
             "seed_s": round(seeded, 2),
+            "database": state,
             "calls": results,
             "import": imported,
             "groups": groups,
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
+
+
+def database_state(engine, analyze: bool) -> str:
+    """What the planner had to go on, as the app's own connections see it."""
+    if engine.dialect.name != "postgresql":
+        return "SQLite, no statistics"
+    with engine.connect() as connection:
+        jit = connection.exec_driver_sql("SHOW jit").scalar()
+    return f"statistics {'refreshed after seeding' if analyze else 'none'}, JIT {jit} on the app's connections"
 
 
 # --- reporting ------------------------------------------------------------------------
@@ -321,6 +344,7 @@ def machine() -> dict:
         engine = sa.create_engine(os.environ["SCIM_TEST_POSTGRES_URL"])
         with engine.connect() as connection:
             postgres = connection.exec_driver_sql("SHOW server_version").scalar()
+            postgres += f" (autovacuum {connection.exec_driver_sql('SHOW autovacuum').scalar()})"
         engine.dispose()
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
             "postgresql": postgres, "sqlalchemy": sa.__version__, "date": dt.date.today().isoformat()}
@@ -333,7 +357,8 @@ def markdown(report: dict) -> str:
         "",
         f"Measured {m['date']} on {m['cores']} cores ({m['cpu']}), Python {m['python']}, SQLite {m['sqlite']}, "
         f"PostgreSQL {m['postgresql'] or 'not run'}, SQLAlchemy {m['sqlalchemy']}. In-process WSGI (webtest), one "
-        "client, idle machine. `make bench` reproduces it; `bench/out/results.json` has every number.",
+        "client; on a shared machine medians taken minutes apart can differ by a third. `make bench` reproduces it; "
+        "`bench/out/results.json` has every number.",
         "",
         "## Targets",
         "",
@@ -344,6 +369,7 @@ def markdown(report: dict) -> str:
         lines.append(f"| {t['backend']} | {t['target']} | {t['value']} | {t['limit']} | {'yes' if t['met'] else '**no**'} |")
     for run in report["runs"]:
         lines += ["", f"## {run['backend']}, {run['size']:,} users (seeded in {run['seed_s']} s, peak RSS {run['peak_rss_mib']} MiB)", "",
+                  f"{run['database']}.", "",
                   "| call | median ms | p95 ms | req/s | SQL/request |", "| --- | ---: | ---: | ---: | ---: |"]
         for c in run["calls"]:
             lines.append(f"| {c['call']} | {c['median_ms']} | {c['p95_ms']} | {c['rps']} | {c['sql_per_request'] if c['sql_per_request'] is not None else ''} |")
@@ -364,6 +390,7 @@ def main_cli(argv=None) -> int:
     parser.add_argument("--sizes", default="1000,10000,20000,100000")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--analyze", action="store_true", help="refresh PostgreSQL's statistics after seeding")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "out"))
     args = parser.parse_args(argv)
     backends = [b for b in args.backends.split(",") if b]
@@ -374,7 +401,7 @@ def main_cli(argv=None) -> int:
     for backend in backends:
         for size in (int(s) for s in args.sizes.split(",")):
             print(f"{backend}, {size:,} users ...", file=sys.stderr, flush=True)
-            runs.append(run_size(backend, size, args.repeat))
+            runs.append(run_size(backend, size, args.repeat, args.analyze))
     report = {"machine": machine(), "runs": runs, "targets": targets(runs)}
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.json"), "w") as handle:

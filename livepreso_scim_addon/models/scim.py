@@ -14,6 +14,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..scim.schemas import MAX_STRING_LENGTH
 from .meta import Base
 
+#: A column holding a SCIM string: the request's validation (or the audit trail's
+#: truncation) keeps it within MAX_STRING_LENGTH. On PostgreSQL it declares no length:
+#: until a table has statistics the planner guesses a row's width from declared lengths
+#: (516 bytes for any varchar of over 250 characters), two dozen of those make a
+#: scim_users row wider than a page, and it then takes the table for empty at any size
+#: and picks among its indexes at random (walking an instance's whole user list to find
+#: one id). SQLite ignores declared lengths; its schema keeps them, so no migration has
+#: to rebuild its tables.
+SCIM_STRING = String(MAX_STRING_LENGTH).with_variant(String(), "postgresql")
+
 
 def utcnow() -> dt.datetime:
     """Naive UTC: SQLite keeps no time zone, so both backends store UTC without one."""
@@ -53,32 +63,32 @@ class ScimUser(Base):
     id: Mapped[str] = mapped_column(String(36), unique=True)
     instance_id: Mapped[int] = mapped_column(Integer)
     host_user_id: Mapped[int] = mapped_column(Integer)
-    user_name: Mapped[str] = mapped_column(String(MAX_STRING_LENGTH))
+    user_name: Mapped[str] = mapped_column(SCIM_STRING)
     # userName is caseExact false: the lower-cased copy carries the per-instance
     # uniqueness constraint and the index behind Okta's existence check.
-    user_name_ci: Mapped[str] = mapped_column(String(MAX_STRING_LENGTH))
-    external_id: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    display_name: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    nick_name: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    title: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    user_type: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    preferred_language: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    locale: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    timezone: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    user_name_ci: Mapped[str] = mapped_column(SCIM_STRING)
+    external_id: Mapped[str | None] = mapped_column(SCIM_STRING)
+    display_name: Mapped[str | None] = mapped_column(SCIM_STRING)
+    nick_name: Mapped[str | None] = mapped_column(SCIM_STRING)
+    title: Mapped[str | None] = mapped_column(SCIM_STRING)
+    user_type: Mapped[str | None] = mapped_column(SCIM_STRING)
+    preferred_language: Mapped[str | None] = mapped_column(SCIM_STRING)
+    locale: Mapped[str | None] = mapped_column(SCIM_STRING)
+    timezone: Mapped[str | None] = mapped_column(SCIM_STRING)
     # NULL: the client never said (or removed it); HQ treats that as active.
     active: Mapped[bool | None] = mapped_column(Boolean)
-    name_formatted: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    name_family: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    name_given: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    name_middle: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    name_prefix: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    name_suffix: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    employee_number: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    cost_center: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    organization: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    division: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    department: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    manager_id: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    name_formatted: Mapped[str | None] = mapped_column(SCIM_STRING)
+    name_family: Mapped[str | None] = mapped_column(SCIM_STRING)
+    name_given: Mapped[str | None] = mapped_column(SCIM_STRING)
+    name_middle: Mapped[str | None] = mapped_column(SCIM_STRING)
+    name_prefix: Mapped[str | None] = mapped_column(SCIM_STRING)
+    name_suffix: Mapped[str | None] = mapped_column(SCIM_STRING)
+    employee_number: Mapped[str | None] = mapped_column(SCIM_STRING)
+    cost_center: Mapped[str | None] = mapped_column(SCIM_STRING)
+    organization: Mapped[str | None] = mapped_column(SCIM_STRING)
+    division: Mapped[str | None] = mapped_column(SCIM_STRING)
+    department: Mapped[str | None] = mapped_column(SCIM_STRING)
+    manager_id: Mapped[str | None] = mapped_column(SCIM_STRING)
     #: the IdP's "sub" for this person, linked at their first SSO sign-in
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -125,16 +135,16 @@ class ScimUserValue(Base):
     user_pk: Mapped[int] = mapped_column(ForeignKey("scim_users.pk", ondelete="CASCADE"))
     attribute: Mapped[str] = mapped_column(String(32))
     position: Mapped[int] = mapped_column(Integer, default=0)
-    value: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    display: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    type: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    value: Mapped[str | None] = mapped_column(SCIM_STRING)
+    display: Mapped[str | None] = mapped_column(SCIM_STRING)
+    type: Mapped[str | None] = mapped_column(SCIM_STRING)
     primary: Mapped[bool | None] = mapped_column(Boolean)
-    formatted: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    street_address: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    locality: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    region: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    postal_code: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
-    country: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    formatted: Mapped[str | None] = mapped_column(SCIM_STRING)
+    street_address: Mapped[str | None] = mapped_column(SCIM_STRING)
+    locality: Mapped[str | None] = mapped_column(SCIM_STRING)
+    region: Mapped[str | None] = mapped_column(SCIM_STRING)
+    postal_code: Mapped[str | None] = mapped_column(SCIM_STRING)
+    country: Mapped[str | None] = mapped_column(SCIM_STRING)
 
     user: Mapped[ScimUser] = relationship(back_populates="values")
 
@@ -156,9 +166,9 @@ class ScimGroup(Base):
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     id: Mapped[str] = mapped_column(String(36), unique=True)
     instance_id: Mapped[int] = mapped_column(Integer)
-    display_name: Mapped[str] = mapped_column(String(MAX_STRING_LENGTH))
-    display_name_ci: Mapped[str] = mapped_column(String(MAX_STRING_LENGTH))
-    external_id: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    display_name: Mapped[str] = mapped_column(SCIM_STRING)
+    display_name_ci: Mapped[str] = mapped_column(SCIM_STRING)
+    external_id: Mapped[str | None] = mapped_column(SCIM_STRING)
     license: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -213,7 +223,7 @@ class ScimEvent(Base):
     instance_id: Mapped[int] = mapped_column(Integer)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     token_id: Mapped[str | None] = mapped_column(String(32))
-    request: Mapped[str | None] = mapped_column(String(MAX_STRING_LENGTH))
+    request: Mapped[str | None] = mapped_column(SCIM_STRING)
     action: Mapped[str] = mapped_column(String(32))
     resource_type: Mapped[str | None] = mapped_column(String(16))
     resource_id: Mapped[str | None] = mapped_column(String(36))
