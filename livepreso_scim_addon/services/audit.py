@@ -70,7 +70,9 @@ def record_failure(db, actor: Actor, status: int, detail: str) -> None:
             request=actor.request[:1024],
             action="failed",
             status=status,
-            detail=detail,
+            # The detail may quote the client (a path segment, an attribute name), and
+            # PostgreSQL's text holds no NUL.
+            detail=detail.replace("\x00", "\\u0000"),
         )
     )
 

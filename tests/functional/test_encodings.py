@@ -113,3 +113,13 @@ def test_filter_escape_with_a_lone_surrogate_is_invalid_filter(scim, quiet_log):
 def test_a_surrogate_pair_escape_is_one_character(scim):
     body = b'{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"smile@example.com","displayName":"\\ud83d\\ude00"}'
     assert scim.post("Users", body).json["displayName"] == "😀"
+
+
+def test_a_nul_the_client_sent_is_recorded_not_logged(scim, dbsession, quiet_log):
+    """Error details quote the client; PostgreSQL's text refuses NUL, and the failed
+    request's audit entry then failed with a traceback in the log."""
+    from livepreso_scim_addon.models.scim import ScimEvent
+
+    assert_scim_error(scim.get("Users/%00", status=404), 404)
+    details = [event.detail for event in dbsession.query(ScimEvent).filter_by(action="failed")]
+    assert details == ["Resource '\\u0000' not found."]
