@@ -8,6 +8,7 @@ from pyramid.security import forget, remember
 from pyramid.view import forbidden_view_config, view_config
 from sqlalchemy import func, select
 
+from ..scim.text import storable
 from ..services import licensing, sso
 from .models import HqUser, Instance, UserLicense
 from .security import HqSettings, SignInAttempt, clear_failures, record_failure, retry_after, verify_password
@@ -65,9 +66,8 @@ def login(context, request):
             request, context,
             f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes > 1 else ''}.", login_name,
         )
-    # PostgreSQL refuses NUL in text (WebOb has already replaced undecodable bytes):
-    # such a login names nobody, and is no 500.
-    user = None if "\x00" in login_name else db.scalar(
+    # Text no database holds (a NUL, say) names nobody, and is no 500.
+    user = None if not storable(login_name) else db.scalar(
         select(HqUser).where(HqUser.instance_id == context.instance.id, HqUser.login_ci == login_name.lower())
     )
     password_ok = verify_password(user.password_hash if user else None, request.POST.get("password", ""))

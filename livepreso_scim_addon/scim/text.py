@@ -18,6 +18,12 @@ def has_lone_surrogate(text: str) -> bool:
     return False
 
 
+def storable(text: str) -> bool:
+    """Whether a database can hold ``text`` as given: no lone surrogate, and no NUL
+    (PostgreSQL's text refuses it). Text that is not can name nothing stored."""
+    return "\x00" not in text and not has_lone_surrogate(text)
+
+
 def _first_lone_surrogate(value, path: str) -> str | None:
     if isinstance(value, str):
         return path if has_lone_surrogate(value) else None

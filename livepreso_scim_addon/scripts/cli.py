@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError  # noqa: E402
 
 from ..host import LICENSES, HostConflict  # noqa: E402
 from ..models import begin_writing  # noqa: E402
+from ..models.faults import describe, first_line, sqlite_code  # noqa: E402
 from ..services import audit, instances, licensing, sso, tokens  # noqa: E402
 from ..views.base import scim_base_url  # noqa: E402
 
@@ -413,7 +414,7 @@ def _execute(args) -> str:
         raise CommandError(_database_problem(error, args.config_uri)) from None
     except Exception as error:
         log.debug("livepreso-scim %s failed", args.command, exc_info=True)
-        raise CommandError(f"unexpected {_describe(error)}") from None
+        raise CommandError(f"unexpected {describe(error)}") from None
     finally:
         env["closer"]()
         engine = env["registry"].get("db_engine")
@@ -434,7 +435,7 @@ def _bootstrap(config_uri):
         loader.setup_logging()
         app = loader.get_wsgi_app()
     except Exception as error:  # a broken file, or a setting the app refuses: its message says which
-        raise CommandError(f"cannot load {config_uri}: {_describe(error)}") from None
+        raise CommandError(f"cannot load {config_uri}: {describe(error)}") from None
     # URLs the commands print are built, as the server builds them, from scim.public_url.
     public_url = app.registry["scim.settings"].public_url
     return prepare(request=Request.blank("/", base_url=public_url) if public_url else None, registry=app.registry)
@@ -459,7 +460,7 @@ _UNDEFINED_TABLE_OR_COLUMN = {"42P01", "42703"}  # PostgreSQL's SQLSTATEs
 def _database_problem(error: DBAPIError, config_uri: str) -> str:
     """What went wrong with the database, for support: no SQL, no parameters, no URL."""
     cause = error.orig
-    if (getattr(cause, "sqlite_errorcode", None) or 0) & 0xFF == sqlite3.SQLITE_BUSY:
+    if sqlite_code(error) == sqlite3.SQLITE_BUSY:
         return (
             "the database is still locked by another writer after the busy timeout "
             "(scim.sqlite_busy_timeout_ms); try again"
@@ -468,17 +469,8 @@ def _database_problem(error: DBAPIError, config_uri: str) -> str:
         ini = config_uri.partition("#")[0]
         return f"the database lacks the add-on's tables or columns: run the migrations (alembic -c {ini} upgrade heads)"
     if error.statement is None:  # SQLAlchemy wraps a failed connect without a statement
-        return f"cannot connect to the database: {_first_line(cause)}"
-    return f"database error: {_first_line(cause)}"
-
-
-def _describe(error: Exception) -> str:
-    return ": ".join(filter(None, (type(error).__name__, _first_line(error))))
-
-
-def _first_line(error: Exception) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else ""
+        return f"cannot connect to the database: {first_line(cause)}"
+    return f"database error: {first_line(cause)}"
 
 
 def main(argv=None):

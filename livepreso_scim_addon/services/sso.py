@@ -21,7 +21,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import delete, select, update
 
 from ..models.scim import ScimSso, ScimSsoLogin, ScimUser, utcnow
-from ..scim.text import has_lone_surrogate
+from ..scim.text import storable
 from ..sso.oidc import OidcError
 
 #: How long a sign-in may take between leaving for the IdP and coming back.
@@ -128,11 +128,8 @@ def finish_login(db, instance_id: int, state: str) -> ScimSsoLogin:
 
 
 def _text(claim) -> str | None:
-    """A claim usable in a query: a non-empty string without NUL (PostgreSQL refuses it)
-    or a lone surrogate (a JSON escape can make one; no driver encodes it)."""
-    if not isinstance(claim, str) or not claim or "\x00" in claim or has_lone_surrogate(claim):
-        return None
-    return claim
+    """A claim usable in a query: a non-empty string the database can hold."""
+    return claim if isinstance(claim, str) and claim and storable(claim) else None
 
 
 def match_user(db, instance_id: int, claims: dict) -> ScimUser | None:

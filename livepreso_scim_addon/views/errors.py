@@ -14,10 +14,10 @@ from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
 from ..resources import InstanceScope, ScimRoot
 from ..scim.errors import ScimError
 from ..models import begin_writing
+from ..models.faults import describe, is_database_unavailable
 from ..security import Permission, bearer_token
 from ..services import audit
 from .base import audit_actor, scim_response
-from .unavailable import describe, is_database_unavailable
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from ..models.scim import ScimUser
+from ..scim.text import storable
 from ..services import audit, instances, licensing, sso, tokens
 from .base import scim_base_url
 
@@ -120,8 +121,8 @@ def events_page(context, request):
     """The audit trail, newest first, a page at a time, optionally for one user."""
     db, instance = request.dbsession, context.instance
     wanted = request.GET.get("user", "").strip()
-    # PostgreSQL refuses NUL in text: such a name matches nobody rather than failing.
-    user_id = _user_id(db, instance.id, wanted) if wanted and "\x00" not in wanted else None
+    # Text no database holds (a NUL, say) names nobody rather than failing.
+    user_id = _user_id(db, instance.id, wanted) if wanted and storable(wanted) else None
     try:
         before = int(request.GET.get("before", ""))
     except ValueError:

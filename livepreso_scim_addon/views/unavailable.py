@@ -17,6 +17,7 @@ import re
 from pyramid.response import Response
 from sqlalchemy import exc as sa_exc
 
+from ..models.faults import describe, is_database_unavailable
 from ..scim.errors import ScimError
 from .base import scim_response
 
@@ -24,11 +25,6 @@ log = logging.getLogger(__name__)
 
 #: Seconds a client should wait before trying again: a database restart or failover.
 RETRY_AFTER = "30"
-
-#: SQLite reports mistakes in SQL as OperationalError too; only these (primary) result
-#: codes mean the database could not be used just now: BUSY (another writer held it
-#: past the busy timeout), LOCKED, IOERR, FULL, CANTOPEN.
-_SQLITE_UNAVAILABLE = {5, 6, 10, 13, 14}
 
 _PAGE = """<!doctype html>
 <html lang="en">
@@ -39,28 +35,6 @@ _PAGE = """<!doctype html>
 </body>
 </html>
 """
-
-
-def is_database_unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` says the database cannot serve now (rather than a bug in a query)."""
-    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time
-        return True
-    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:  # a lost connection
-        return True
-    if isinstance(exc, sa_exc.OperationalError):
-        # PostgreSQL: no connection, no answer in time, statement_timeout, a lock or
-        # serialization conflict, shutdown, out of resources: all of them transient.
-        sqlite_code = getattr(exc.orig, "sqlite_errorcode", None)
-        return sqlite_code is None or sqlite_code & 0xFF in _SQLITE_UNAVAILABLE
-    return False
-
-
-def describe(exc: BaseException) -> str:
-    """One line on what failed: the driver's message, never the statement or its
-    parameters (SQLAlchemy's own message carries both, and they may hold personal data)."""
-    cause = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
-    lines = str(cause).strip().splitlines()
-    return f"{type(cause).__name__}: {lines[0] if lines else ''}"
 
 
 def _log(exc, request) -> None:

@@ -122,50 +122,43 @@ def read_and_change_by_id(scim) -> None:
     scim.patch(f"Users/{unknown}", patch({"op": "replace", "path": "title", "value": "x"}), status=404)
 
 
+def assert_plans_over_two_instances(engine, tenant, sent, index, table="scim_users", groups=10, analyze_other_first=False):
+    """Plan ``sent`` over the tenant's and another instance's rows, loaded in bulk with no
+    statistics, or (``analyze_other_first``) with statistics that know the other one only."""
+    with engine.connect() as connection:
+        without_statistics(connection)
+        bulk_load(connection, tenant.id + 1, USERS_PER_INSTANCE, groups)
+        if analyze_other_first:
+            connection.exec_driver_sql(f"ANALYZE {', '.join(TABLES)}")
+        bulk_load(connection, tenant.id, USERS_PER_INSTANCE, groups)
+        assert_plans(connection, sent, index, table)
+        connection.rollback()
+
+
 def test_user_by_id_uses_the_unique_index_without_statistics(postgresql, scim, tenant):
     sent = sent_by(postgresql, lambda: read_and_change_by_id(scim))
     assert len(sent) == 2  # the record for GET, the entity for PATCH
-    with postgresql.connect() as connection:
-        without_statistics(connection)
-        bulk_load(connection, tenant.id + 1, USERS_PER_INSTANCE)
-        bulk_load(connection, tenant.id, USERS_PER_INSTANCE)
-        assert_plans(connection, sent, "uq_scim_users_id")
-        connection.rollback()
+    assert_plans_over_two_instances(postgresql, tenant, sent, "uq_scim_users_id")
 
 
 def test_user_by_id_uses_the_unique_index_for_an_instance_newer_than_the_statistics(postgresql, scim, tenant):
     """Statistics that know only another instance make this one look like a single row."""
     sent = sent_by(postgresql, lambda: read_and_change_by_id(scim))
-    with postgresql.connect() as connection:
-        without_statistics(connection)
-        bulk_load(connection, tenant.id + 1, USERS_PER_INSTANCE)
-        connection.exec_driver_sql(f"ANALYZE {', '.join(TABLES)}")
-        bulk_load(connection, tenant.id, USERS_PER_INSTANCE)
-        assert_plans(connection, sent, "uq_scim_users_id")
-        connection.rollback()
+    assert_plans_over_two_instances(postgresql, tenant, sent, "uq_scim_users_id", analyze_other_first=True)
 
 
 def test_group_by_id_uses_the_unique_index_for_an_instance_newer_than_the_statistics(postgresql, scim, tenant):
     unknown = str(uuid.uuid4())
     sent = sent_by(postgresql, lambda: scim.get(f"Groups/{unknown}", status=404), table="scim_groups")
-    with postgresql.connect() as connection:
-        without_statistics(connection)
-        bulk_load(connection, tenant.id + 1, USERS_PER_INSTANCE, groups=USERS_PER_INSTANCE)
-        connection.exec_driver_sql(f"ANALYZE {', '.join(TABLES)}")
-        bulk_load(connection, tenant.id, USERS_PER_INSTANCE, groups=USERS_PER_INSTANCE)
-        assert_plans(connection, sent, "uq_scim_groups_id", table="scim_groups")
-        connection.rollback()
+    assert_plans_over_two_instances(
+        postgresql, tenant, sent, "uq_scim_groups_id", table="scim_groups", groups=USERS_PER_INSTANCE, analyze_other_first=True
+    )
 
 
 def test_user_name_check_uses_its_unique_index_without_statistics(postgresql, scim, tenant):
     """Okta's existence check before every create: no user found, one statement."""
     sent = sent_by(postgresql, lambda: scim.get('Users?filter=userName eq "nobody@example.com"'))
-    with postgresql.connect() as connection:
-        without_statistics(connection)
-        bulk_load(connection, tenant.id + 1, USERS_PER_INSTANCE)
-        bulk_load(connection, tenant.id, USERS_PER_INSTANCE)
-        assert_plans(connection, sent, "uq_scim_users_instance_user_name")
-        connection.rollback()
+    assert_plans_over_two_instances(postgresql, tenant, sent, "uq_scim_users_instance_user_name")
 
 
 def test_migrations_leave_statistics(postgresql):
