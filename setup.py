@@ -7,6 +7,8 @@ requires = [
     "pyramid>=2.0,<3",
     "pyramid_tm>=2.5",
     "pyramid_retry>=2.1",
+    # Request-scoped services: views ask request.find_service (see README, Dependencies).
+    "pyramid_services>=2.2",
     "zope.sqlalchemy>=3.0",
     "transaction>=4.0",
     "SQLAlchemy>=2.0,<3",

@@ -38,16 +38,18 @@ warnings.filterwarnings("ignore", message="pkg_resources is deprecated as an API
 warnings.filterwarnings("ignore", message="Deprecated call to `pkg_resources.declare_namespace")
 
 import sqlalchemy as sa  # noqa: E402
-import transaction  # noqa: E402
 import webtest  # noqa: E402
 from pyramid.config import Configurator  # noqa: E402
 
+from livepreso_scim_addon.host import Host  # noqa: E402
 from livepreso_scim_addon.hq import main  # noqa: E402
 from livepreso_scim_addon.hq.models import HqUser  # noqa: E402
-from livepreso_scim_addon.models import get_tm_session  # noqa: E402
 from livepreso_scim_addon.models.migrations import refresh_statistics, scratch_database  # noqa: E402
 from livepreso_scim_addon.models.scim import ScimToken, ScimUser, ScimUserValue  # noqa: E402
-from livepreso_scim_addon.services import instances, tokens  # noqa: E402
+from livepreso_scim_addon.service_lookup import build_service  # noqa: E402
+from livepreso_scim_addon.services.instances import InstanceService  # noqa: E402
+from livepreso_scim_addon.services.tokens import TokenService  # noqa: E402
+from pyramid.scripting import prepare  # noqa: E402
 
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -67,11 +69,15 @@ def seed(app, size: int, analyze: bool = False) -> tuple[int, str, list[str]]:
     No statistics unless ``analyze``: see the module's docstring.
     """
     registry = app.registry
-    with transaction.manager:
-        db = get_tm_session(registry["dbsession_factory"], transaction.manager)
-        instance = registry["scim.host"].create_instance(db, "bench", "Bench")
-        instances.set_enabled(db, instance.id, True)
-        _, token = tokens.create_token(db, instance.id, "bench")
+    env = prepare(registry=registry)
+    try:
+        request = env["request"]
+        with request.tm:
+            instance = build_service(request, Host).create_instance(request.dbsession, "bench", "Bench")
+            build_service(request, InstanceService).set_enabled(instance.id, True)
+            _, token = build_service(request, TokenService).create(instance.id, "bench")
+    finally:
+        env["closer"]()
     engine = registry["db_engine"]
     now = dt.datetime(2026, 1, 1)
     ids = [str(uuid.uuid4()) for _ in range(size)]

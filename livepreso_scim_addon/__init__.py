@@ -9,7 +9,6 @@ import re
 
 # Nothing here imports Pyramid at import time, so that the console script can silence
 # Pyramid's pkg_resources notice before Pyramid loads (scripts/cli.py).
-from .host import load_host
 from .settings import load_settings
 
 
@@ -18,20 +17,19 @@ def includeme(config):
 
     settings = load_settings(config.get_settings())
     config.registry["scim.settings"] = settings
-    config.registry["scim.host"] = load_host(config.get_settings())
     # A PostgreSQL serialization failure or deadlock (SQLSTATE class 40) reruns the
     # whole request: zope.sqlalchemy marks those errors retryable for pyramid_tm.
     config.get_settings().setdefault("retry.attempts", "3")
     config.get_settings().setdefault("retry.activate_hook", "livepreso_scim_addon.ingress.retry_attempts")
     config.include("pyramid_retry")
     config.include(".models")
+    config.include(".services")
     # Above everything, pyramid_tm included: public URL, undecodable URLs (ingress.py).
     config.add_tween("livepreso_scim_addon.ingress.ingress_tween_factory", under=INGRESS)
 
     from .resources import HqScimContext, ScimRoot
     from .views.base import scim_json_renderer_factory
     from .views.errors import add_scim_exception_views
-    from .models.listing import PageCursors
     from .sso.oidc import ProviderCache
     from .views.hq import hq_forbidden
 
@@ -53,8 +51,6 @@ def includeme(config):
         config.add_route(name, pattern, factory=HqScimContext)
     # SP-initiated OpenID Connect sign-in.
     config.registry["scim.oidc"] = ProviderCache()
-    # Where recent pages of Okta's imports ended, so the next page seeks (models/listing.py).
-    config.registry["scim.page_cursors"] = PageCursors()
     config.include(".views.sso")
     config.add_forbidden_view(hq_forbidden, path_info=rf"^{re.escape(settings.hq_route_prefix)}/[^/]+/scim(/|$)")
     config.scan(".views")

@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Protocol
 
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
+
+from .service_lookup import build_service
 
 
 class Permission(enum.StrEnum):
     READ = "scim:read"
     WRITE = "scim:write"
+    #: The SCIM page in HQ and its events: the instance's HQ managers.
+    MANAGE = "scim:manage"
 
 
 def instance_principal(instance_id: int) -> str:
@@ -34,6 +39,14 @@ class TokenIdentity:
 
     def principals(self) -> list[str]:
         return [instance_principal(self.instance_id), f"scim-token:{self.token_id}"]
+
+
+class TokenAuthenticator(Protocol):
+    """What the policy needs of the token service (``services.tokens.TokenService``),
+    built per request with ``build_service(request, TokenAuthenticator)``."""
+
+    def authenticate(self, token: str) -> TokenIdentity | None:
+        """The identity a live token stands for, or None."""
 
 
 class ScimTokenPolicy:
@@ -64,13 +77,20 @@ def token_identity(request) -> TokenIdentity | None:
     """The live token behind the request, checked once per request: the traversal
     (to which it also says that its instance is switched on), the ACL check and the
     views all ask."""
-    if "scim.identity" not in request.environ:
-        from .services import tokens
-
+    if _IDENTITY not in request.environ:
         token = bearer_token(request)
-        identity = None if token is None else tokens.authenticate(request.dbsession, token)
-        request.environ["scim.identity"] = identity
-    return request.environ["scim.identity"]
+        identity = None if token is None else build_service(request, TokenAuthenticator).authenticate(token)
+        request.environ[_IDENTITY] = identity
+    return request.environ[_IDENTITY]
+
+
+def checked_token_identity(request) -> TokenIdentity | None:
+    """The identity, if this request's token has been checked already; never asks the
+    database (an error view may run because the database is gone)."""
+    return request.environ.get(_IDENTITY)
+
+
+_IDENTITY = "scim.identity"
 
 
 def bearer_token(request) -> str | None:

@@ -9,9 +9,11 @@ from pyramid.view import forbidden_view_config, view_config
 from sqlalchemy import func, select
 
 from ..scim.text import storable
-from ..services import licensing, sso
+from ..services import sso
+from ..services.licensing import LicenseService
 from .models import HqUser, Instance, UserLicense
 from .security import HqSettings, SignInAttempt, clear_failures, record_failure, retry_after, verify_password
+from ..service_lookup import build_service
 
 PAGE_SIZE = 50
 
@@ -118,7 +120,7 @@ def user_list(context, request):
     return {
         "instance": context.instance,
         "identity": request.identity,
-        "license_groups": licensing.summary(db, request.registry["scim.host"], context.instance.id),
+        "license_groups": build_service(request, LicenseService, context).summary(),
         "users": rows,
         "licenses": licenses,
         "page": page,

@@ -195,6 +195,8 @@ def includeme(config):
     # manager of its own (``tm.manager_hook``) gets sessions joined one by one.
     joined_factory = get_session_factory(engine)
     zope.sqlalchemy.register(joined_factory, initial_state=_ENDS_IN_COMMIT, transaction_manager=transaction.manager)
+    # Both factories, for a test to bind to the one connection its savepoint is on.
+    config.registry["joined_dbsession_factory"] = joined_factory
 
     def dbsession(request):
         # pyramid_tm puts request.tm in place; tests may hand in their own session.

@@ -127,7 +127,7 @@ USER_MAP = ResourceMap(
 
 
 def _read_groups(db, pks: list[int]) -> list[ScimGroup]:
-    # Entities: their members come in a batch of their own (services.groups.load_members).
+    # Entities: their members come in a batch of their own (GroupService.render).
     return in_order(db.scalars(select(ScimGroup).where(ScimGroup.pk.in_(pks))), pks) if pks else []
 
 

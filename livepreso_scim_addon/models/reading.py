@@ -3,13 +3,17 @@
 GET by id, Okta's userName check and every import page render users they do not
 change. Building ORM entities with two joined collections cost more than fetching the
 rows, so these reads select users, their values and their groups in one joined
-statement (built once) and group the rows into :class:`UserRecord`, which
-``services.users.to_resource`` renders exactly as it renders a ``ScimUser``.
+statement (built once) and group the rows into :class:`UserRecord`. Both shapes, the
+record and the ORM ``ScimUser`` a change loads, are a :class:`UserRow`: what
+``services.users.to_resource`` reads.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from types import SimpleNamespace
+from typing import Protocol
 
 from sqlalchemy import bindparam, select
 
@@ -20,6 +24,24 @@ _VALUES = ScimUserValue.__table__
 _MEMBERSHIPS = ScimMembership.__table__
 _GROUPS = ScimGroup.__table__
 _VALUE_LABELS = [(column.key, f"v_{column.key}") for column in _VALUES.c if column.key != "user_pk"]
+
+
+class UserRow(Protocol):
+    """What rendering reads of a user: a :class:`UserRecord` (reads) or a ``ScimUser`` (writes).
+
+    Besides these, the scim_users columns of ``models.maps.SCALAR_COLUMNS`` are read by name.
+    """
+
+    pk: int
+    id: str
+    instance_id: int
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    #: Multi-valued attributes, in position order: ``attribute`` and the value columns.
+    values: Sequence
+    #: Groups with ``id`` and ``display_name``.
+    groups: Sequence
 
 
 class UserRecord:

@@ -107,7 +107,7 @@ class ScimUser(Base):
         lazy="selectin",
         passive_deletes=True,
     )
-    #: the read-only SCIM "groups": changes join it in (services.users.get_user); reads
+    #: the read-only SCIM "groups": changes join it in (UserService.get for a change); reads
     #: take it from the joined rows of models.reading
     groups: Mapped[list[ScimGroup]] = relationship(
         secondary="scim_memberships", viewonly=True, order_by="ScimGroup.display_name_ci"
@@ -155,7 +155,7 @@ class ScimUserValue(Base):
 
 
 class ScimGroup(Base):
-    """A SCIM Group of one instance (RFC 7643 §4.2); three of them grant licenses.
+    """A SCIM Group of one instance (RFC 7643 §4.2).
 
     ``license`` marks the built-in license groups (Salesperson, Prep User, Manager):
     it survives any rename, so linking an Okta group keeps the license it grants.

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import leniency
 from .errors import ScimError, invalid_filter, invalid_path
 from .schemas import Attribute, ResourceType, Schema, common_attribute
 from .text import has_lone_surrogate
@@ -234,10 +235,10 @@ class _Parser:
         if relative:
             raise self.fail("value filters cannot be nested")
         inner = self.value_filter(path, depth)
-        if self.current.kind != ".":
+        if self.current.kind != "." or not leniency.SUB_ATTRIBUTE_AFTER_VALUE_FILTER:
             return ValuePath(path, inner)
-        # Entra ID filters on emails[type eq "work"].value eq "x": the comparison
-        # applies to the same element as the bracketed filter.
+        # emails[type eq "work"].value eq "x" (Entra): the comparison applies to the
+        # same element as the bracketed filter.
         sub = self.dot_sub_attribute()
         return ValuePath(path, And(inner, self.comparison(AttrPath(None, sub, None))))
 
@@ -525,7 +526,7 @@ _OPERATORS = {
 def _comparable(actual, expected, attribute: Attribute | None) -> tuple:
     """Both values in one comparable type, or (None, None) when they cannot be compared."""
     if isinstance(expected, bool):
-        actual = _as_boolean(actual)
+        actual = leniency.boolean(actual)  # Entra's "True", not yet validated within a PATCH
         return (actual, expected) if actual is not None else (None, None)
     if isinstance(expected, (int, float)):
         if isinstance(actual, (int, float)) and not isinstance(actual, bool):
@@ -537,10 +538,3 @@ def _comparable(actual, expected, attribute: Attribute | None) -> tuple:
         return actual, expected
     return actual.casefold(), expected.casefold()
 
-
-def _as_boolean(value) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"  # Entra ID sends "True" and "False"
-    return None

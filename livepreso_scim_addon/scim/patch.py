@@ -1,5 +1,10 @@
 """The SCIM PATCH engine (RFC 7644 §3.5.2) on a resource held as a plain dict.
 
+:func:`parse_patch` reads a PatchOp message once, into :class:`PatchOperation` values;
+:func:`split_operations` sets aside those a service stores apart (a group's members);
+:func:`apply_patch` applies the rest. What the engine grants Okta and Entra ID beyond
+the RFC is decided in ``leniency``.
+
 The resource is in canonical form: core attributes under their schema names,
 extension attributes under the extension URN. The engine only places values where
 the operations say; the caller re-validates the result (types, Entra's "False"
@@ -10,8 +15,11 @@ operation fails.
 from __future__ import annotations
 
 import copy
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
+from . import leniency
 from .errors import ScimError, invalid_path, invalid_syntax, invalid_value, mutability, no_target
 from .filter import (
     And,
@@ -31,6 +39,19 @@ OPS = ("add", "replace", "remove")
 
 
 @dataclass(frozen=True)
+class PatchOperation:
+    """One operation of a PatchOp message, normalised (RFC 7644 §3.5.2)."""
+
+    number: int  # 1-based position in Operations, for error messages ("Operation 2: ...")
+    op: str  # "add" | "replace" | "remove", lower-cased (Entra sends "Add")
+    path: PatchPath | None  # the parsed path; None when there is none ("" counts as none)
+    label: str  # the path as the client wrote it, for messages ("" when none)
+    value: Any  # the value as sent (absent: None)
+    # The URN when the path names a whole extension schema (RFC 7644 §3.10); path is then None.
+    extension: str | None = None
+
+
+@dataclass(frozen=True)
 class _Target:
     """Where an operation applies: ``attribute`` (its values narrowed by ``filter``), or its ``sub``."""
 
@@ -41,62 +62,122 @@ class _Target:
     label: str  # the path as the client wrote it, for messages
 
 
-def apply_patch(resource_type: ResourceType, resource: dict, body) -> dict:
-    """Apply a PatchOp request to a copy of ``resource`` (RFC 7644 §3.5.2); all or nothing."""
-    operations = patch_operations(body)
-    patched = copy.deepcopy(resource)
-    for number, operation in enumerate(operations, start=1):
-        try:
-            _apply_operation(resource_type, patched, operation)
-        except ScimError as error:
-            raise ScimError(error.status, error.scim_type, f"Operation {number}: {error.detail}") from None
-    return patched
+# --- the message ------------------------------------------------------------------
 
 
-def patch_operations(body) -> list:
-    """The ``Operations`` of a PatchOp message, once its shape is checked (RFC 7644 §3.5.2)."""
+def parse_patch(resource_type: ResourceType, body) -> list[PatchOperation]:
+    """The operations of a PatchOp request, checked and normalised (RFC 7644 §3.5.2)."""
     if not isinstance(body, dict):
         raise invalid_syntax("The PATCH body must be a JSON object.")
     fields = _lower_keys(body)
     schemas = fields.get("schemas")
-    # A missing "schemas" is forgiven; one that names another message is not.
-    if schemas is not None and (
-        not isinstance(schemas, list)
-        or PATCH_OP.lower() not in [s.lower() for s in schemas if isinstance(s, str)]
-    ):
+    if not (schemas is None and leniency.PATCH_SCHEMAS_OPTIONAL) and not _names_patch_op(schemas):
         raise invalid_syntax(f"'schemas' must contain '{PATCH_OP}'.")
     operations = fields.get("operations")
     if not isinstance(operations, list):
         raise invalid_syntax("The PATCH body needs an 'Operations' list.")
-    return operations
+    parsed = []
+    for number, operation in enumerate(operations, start=1):
+        with numbered_errors(number):
+            parsed.append(_parse_operation(resource_type, number, operation))
+    return parsed
 
 
-def _lower_keys(mapping: dict) -> dict:
-    return {k.lower(): v for k, v in mapping.items() if isinstance(k, str)}
+def _names_patch_op(schemas) -> bool:
+    return isinstance(schemas, list) and PATCH_OP.lower() in [s.lower() for s in schemas if isinstance(s, str)]
 
 
-def _apply_operation(resource_type: ResourceType, resource: dict, operation) -> None:
-    """Apply one PATCH op (RFC 7644 §3.5.2)."""
+def _parse_operation(resource_type: ResourceType, number: int, operation) -> PatchOperation:
     if not isinstance(operation, dict):
         raise invalid_syntax("Each operation must be a JSON object.")
     fields = _lower_keys(operation)
-    op = fields.get("op")
-    if not isinstance(op, str) or op.lower() not in OPS:
-        raise invalid_syntax(f"Unknown op {op!r}: expected 'add', 'replace' or 'remove'.")
-    op = op.lower()  # Entra sends "Add", "Replace", "Remove"
+    op = leniency.op_name(fields.get("op"))
+    if op not in OPS:
+        raise invalid_syntax(f"Unknown op {fields.get('op')!r}: expected 'add', 'replace' or 'remove'.")
     path, value = fields.get("path"), fields.get("value")
     if path is None or path == "":
-        _apply_without_path(resource_type, resource, op, value)
-    elif not isinstance(path, str):
+        return PatchOperation(number, op, None, "", value)
+    if not isinstance(path, str):
         raise invalid_path("'path' must be a string.")
-    elif resource_type.extension(path.strip()) is not None:
-        _apply_to_extension(resource_type, resource, op, resource_type.extension(path.strip()).id, value)
+    extension = resource_type.extension(path.strip())
+    if extension is not None:
+        return PatchOperation(number, op, None, path, value, extension=extension.id)
+    return PatchOperation(number, op, parse_path(path), path, value)
+
+
+def _lower_keys(mapping: dict) -> dict:
+    # Message attribute names are case-insensitive, as all attribute names (RFC 7643 §2.1).
+    return {k.lower(): v for k, v in mapping.items() if isinstance(k, str)}
+
+
+@contextmanager
+def numbered_errors(number: int):
+    """A SCIM error raised inside names the operation: "Operation 2: ..."."""
+    try:
+        yield
+    except ScimError as error:
+        raise ScimError(error.status, error.scim_type, f"Operation {number}: {error.detail}") from None
+
+
+def split_operations(
+    resource_type: ResourceType, operations: list[PatchOperation], attribute: str
+) -> tuple[list[PatchOperation], list[PatchOperation]]:
+    """(the others, those on core attribute ``attribute``) (RFC 7644 §3.5.2).
+
+    For a service that stores ``attribute`` apart (a group's members, in SQL) and
+    hands the others to :func:`apply_patch`. The path may name the attribute with the
+    core schema's URN (RFC 7644 §3.10). A path-less add or replace whose object holds
+    that key is split in two; the parts keep the operation's ``number``.
+    """
+    wanted, attribute_path = attribute.lower(), parse_path(attribute)
+    core_urn = resource_type.schema.id.lower()
+    others, on_attribute = [], []
+    for operation in operations:
+        path, value = operation.path, operation.value
+        if path is not None:
+            urn = path.attr.urn
+            is_attribute = path.attr.attr.lower() == wanted and (urn is None or urn.lower() == core_urn)
+            (on_attribute if is_attribute else others).append(operation)
+        elif operation.extension is None and operation.op != "remove" and isinstance(value, dict):
+            mine = [k for k in value if isinstance(k, str) and k.lower() == wanted]
+            if not mine:
+                others.append(operation)
+                continue
+            number, op = operation.number, operation.op
+            on_attribute += [PatchOperation(number, op, attribute_path, attribute, value[key]) for key in mine]
+            rest = {k: v for k, v in value.items() if k not in mine}
+            if rest:
+                others.append(PatchOperation(number, op, None, operation.label, rest))
+        else:
+            others.append(operation)  # the engine explains what is wrong with it
+    return others, on_attribute
+
+
+# --- the engine -------------------------------------------------------------------
+
+
+def apply_patch(resource_type: ResourceType, resource: dict, operations: list[PatchOperation]) -> dict:
+    """Apply parsed operations to a copy of ``resource`` (RFC 7644 §3.5.2); all or nothing."""
+    patched = copy.deepcopy(resource)
+    for operation in operations:
+        with numbered_errors(operation.number):
+            _apply_operation(resource_type, patched, operation)
+    return patched
+
+
+def _apply_operation(resource_type: ResourceType, resource: dict, operation: PatchOperation) -> None:
+    """Apply one PATCH op (RFC 7644 §3.5.2)."""
+    op, value = operation.op, operation.value
+    if operation.extension is not None:
+        _apply_to_extension(resource_type, resource, op, operation.extension, value)
+    elif operation.path is None:
+        _apply_without_path(resource_type, resource, op, value)
     else:
         if op == "add" and value is None:
-            raise invalid_value(f"'add' to '{path}' needs a value.")
-        target = _target(resource_type, parse_path(path), path)
+            raise invalid_value(f"'add' to '{operation.label}' needs a value.")
+        target = _target(resource_type, operation.path, operation.label)
         if _read_only(target):
-            raise mutability(f"'{path}' is readOnly and cannot be modified.")
+            raise mutability(f"'{operation.label}' is readOnly and cannot be modified.")
         _OPERATIONS[op](_holder(resource, target), target, value)
     _drop_empty_extensions(resource_type, resource)
 
@@ -132,13 +213,19 @@ def _pathless_items(resource_type: ResourceType, value: dict):
 
 
 def _pathless_target(resource_type: ResourceType, key: str) -> _Target | None:
-    # Unknown keys (custom attributes, "schemas") and readOnly ones are ignored:
-    # Okta sends {"id": "<gid>", "displayName": ...} when renaming a group.
+    """What one key of a path-less value names; None when the key is skipped."""
     try:
-        target = _target(resource_type, parse_path(key), key)
+        path = parse_path(key)
+        if (path.filter is not None or path.attr.sub is not None) and not leniency.PATHLESS_KEYS_ARE_PATHS:
+            raise invalid_path(f"'{key}' is a path, not an attribute name.")
+        target = _target(resource_type, path, key)
+        if _read_only(target):
+            raise mutability(f"'{key}' is readOnly and cannot be modified.")
     except ScimError:
-        return None
-    return None if _read_only(target) else target
+        if leniency.PATHLESS_SKIPS_UNWRITABLE_KEYS:
+            return None
+        raise
+    return target
 
 
 def _apply_to_extension(resource_type: ResourceType, resource: dict, op: str, urn: str, value) -> None:
@@ -205,7 +292,7 @@ def _replace(holder: dict, target: _Target, value) -> None:
     if not target.attribute.multi_valued:
         _set_singular(holder, target, value)
     elif target.filter is None and target.sub is None:
-        _store(holder, target.attribute, _list_values(target, value))
+        _set_attribute(holder, target.attribute, _list_values(target, value))
     else:
         _update_matches(holder, target, value)
 
@@ -217,16 +304,14 @@ def _remove(holder: dict, target: _Target, value) -> None:
         current = holder.get(attribute.name)
         if sub is not None and isinstance(current, dict):
             current.pop(sub.name, None)
-        _store(holder, attribute, current if sub is not None else None)
+        _set_attribute(holder, attribute, current if sub is not None else None)
         return
     elements = _current_list(holder, attribute)
     if target.filter is None and sub is None:
-        if value is None:
-            kept = []
-        else:
-            # Entra removes members with {"path": "members", "value": [{"value": "<id>"}]}.
-            listed = _listed_values(attribute, value)
-            kept = [e for e in elements if not any(_contains(e, item, attribute) for item in listed)]
+        listed = leniency.removed_values(attribute, value)
+        if listed is not None and attribute.type == "complex":
+            listed = [_element(attribute, item, target.label) for item in listed]
+        kept = [] if listed is None else [e for e in elements if not any(_contains(e, i, attribute) for i in listed)]
     else:
         matched = _matching(elements, target)
         if sub is None:
@@ -235,7 +320,7 @@ def _remove(holder: dict, target: _Target, value) -> None:
             for element in matched:
                 element.pop(sub.name, None)
             kept = [e for e in elements if e != {}]
-    _store(holder, attribute, kept)
+    _set_attribute(holder, attribute, kept)
 
 
 _OPERATIONS = {"add": _add, "replace": _replace, "remove": _remove}
@@ -248,7 +333,7 @@ def _set_singular(holder: dict, target: _Target, value) -> None:
     attribute, sub = target.attribute, target.sub
     if sub is None and attribute.type != "complex":
         _check_single(value, target.label)
-        _store(holder, attribute, value)
+        _set_attribute(holder, attribute, value)
         return
     current = holder.get(attribute.name)
     current = current if isinstance(current, dict) else {}
@@ -260,7 +345,7 @@ def _set_singular(holder: dict, target: _Target, value) -> None:
     else:
         # Unspecified sub-attributes are left unchanged (RFC 7644 §3.5.2.3).
         _merge(current, _element(attribute, value, target.label))
-    _store(holder, attribute, current)
+    _set_attribute(holder, attribute, current)
 
 
 def _append(holder: dict, target: _Target, value) -> None:
@@ -271,7 +356,7 @@ def _append(holder: dict, target: _Target, value) -> None:
         if not any(_contains(existing, item, attribute) for existing in elements):
             elements.append(item)
             added.append(item)
-    _store(holder, attribute, elements)
+    _set_attribute(holder, attribute, elements)
     _one_primary(elements, added)
 
 
@@ -295,23 +380,16 @@ def _update_matches(holder: dict, target: _Target, value) -> None:
             return
         elements.append(created)
         matched = [created]
-    _store(holder, attribute, elements)
+    _set_attribute(holder, attribute, elements)
     _one_primary(elements, matched)
 
 
 def _new_element(target: _Target, value) -> dict | None:
-    # Entra sends "Add" (or "Replace") for emails[type eq "work"].value when there is
-    # no work email yet: the filter's equalities describe the value to create.
+    """The value an add or replace through an unmatched filter creates, if any."""
     equalities = _equalities(target.filter, target.attribute)
     if equalities is None:
         raise no_target(f"No value of '{target.label}' matches the filter.")
-    if target.sub is None:
-        created = {**equalities, **{k: v for k, v in value.items() if v is not None}}
-    elif value is None or value == "":
-        return None  # clearing a value that does not exist
-    else:
-        created = {**equalities, target.sub.name: value}
-    return created
+    return leniency.created_for_unmatched_filter(equalities, target.sub.name if target.sub else None, value)
 
 
 def _equalities(node: Node | None, parent: Attribute) -> dict | None:
@@ -337,15 +415,6 @@ def _matching(elements: list, target: _Target) -> list[dict]:
     ]
 
 
-def _listed_values(attribute: Attribute, value) -> list:
-    """The values a "remove" lists, as complex values: a bare id means {"value": id}."""
-    items = value if isinstance(value, list) else [value]
-    if attribute.type != "complex":
-        return items
-    items = [item if isinstance(item, dict) else {"value": item} for item in items]
-    return [_element(attribute, item, attribute.name) for item in items]
-
-
 def _contains(element, item, attribute: Attribute) -> bool:
     """Whether ``element`` holds every sub-attribute value of ``item``, case per caseExact."""
     if attribute.type != "complex":
@@ -363,21 +432,16 @@ def _equal(attribute: Attribute | None, left, right) -> bool:
 
 def _one_primary(elements: list, touched: list) -> None:
     """A value made primary demotes the others: only one may be (RFC 7643 §2.4)."""
-    if not any(isinstance(e, dict) and _is_true(e.get("primary")) for e in touched):
+    if not any(isinstance(e, dict) and leniency.boolean(e.get("primary")) for e in touched):
         return
     for element in elements:
         if isinstance(element, dict) and not any(element is t for t in touched):
             element.pop("primary", None)
 
 
-def _is_true(value) -> bool:
-    return value is True or (isinstance(value, str) and value.lower() == "true")  # Entra's "True"
-
-
 def _element(attribute: Attribute, value, label: str) -> dict:
     """A complex value with canonical sub-attribute names; unknown and readOnly ones dropped."""
-    if isinstance(value, str) and not attribute.multi_valued and attribute.sub("value") is not None:
-        value = {"value": value}  # Entra sends the enterprise manager as a bare id
+    value = leniency.bare_reference(attribute, value)
     if not isinstance(value, dict):
         raise invalid_value(f"'{label}' needs an object of sub-attributes, not {_kind(value)}.")
     element = {}
@@ -427,7 +491,7 @@ def _merge(mapping: dict, values: dict) -> None:
         _set_key(mapping, key, value)
 
 
-def _store(holder: dict, attribute: Attribute, value) -> None:
+def _set_attribute(holder: dict, attribute: Attribute, value) -> None:
     """Set an attribute; an empty value unassigns it, which a required one refuses."""
     if value is None or value == [] or value == {}:
         if attribute.required:

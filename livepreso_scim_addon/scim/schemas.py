@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import colander
 
+from . import leniency
 from .errors import invalid_syntax, invalid_value
 
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -159,58 +160,59 @@ class ResourceType:
         }
 
 
-def _s(name, description, **kw) -> Attribute:
+def _attribute(name, description, **kw) -> Attribute:
+    """An attribute definition; a string unless ``type`` says otherwise (RFC 7643 §7)."""
     return Attribute(name=name, description=description, **kw)
 
 
 _TYPE = ("work", "home", "other")
 
-_EMAIL = _s(
+_EMAIL = _attribute(
     "emails",
     "Email addresses for the user.",
     type="complex",
     multi_valued=True,
     sub_attributes=(
-        _s("value", "Email address for the user."),
-        _s("display", "A human-readable name, primarily used for display purposes."),
-        _s("type", "A label indicating the attribute's function.", canonical_values=_TYPE),
-        _s("primary", "Indicates the primary email address.", type="boolean"),
+        _attribute("value", "Email address for the user."),
+        _attribute("display", "A human-readable name, primarily used for display purposes."),
+        _attribute("type", "A label indicating the attribute's function.", canonical_values=_TYPE),
+        _attribute("primary", "Indicates the primary email address.", type="boolean"),
     ),
 )
-_PHONE = _s(
+_PHONE = _attribute(
     "phoneNumbers",
     "Phone numbers for the user.",
     type="complex",
     multi_valued=True,
     sub_attributes=(
-        _s("value", "Phone number of the user."),
-        _s("display", "A human-readable name, primarily used for display purposes."),
-        _s(
+        _attribute("value", "Phone number of the user."),
+        _attribute("display", "A human-readable name, primarily used for display purposes."),
+        _attribute(
             "type",
             "A label indicating the attribute's function.",
             canonical_values=("work", "home", "mobile", "fax", "pager", "other"),
         ),
-        _s("primary", "Indicates the primary phone number.", type="boolean"),
+        _attribute("primary", "Indicates the primary phone number.", type="boolean"),
     ),
 )
-_ADDRESS = _s(
+_ADDRESS = _attribute(
     "addresses",
     "A physical mailing address for this user.",
     type="complex",
     multi_valued=True,
     sub_attributes=(
-        _s("formatted", "The full mailing address, formatted for display."),
-        _s("streetAddress", "The full street address component."),
-        _s("locality", "The city or locality component."),
-        _s("region", "The state or region component."),
-        _s("postalCode", "The zip code or postal code component."),
-        _s("country", "The country name component."),
-        _s("type", "A label indicating the attribute's function.", canonical_values=_TYPE),
-        _s("primary", "Indicates the primary mailing address.", type="boolean"),
+        _attribute("formatted", "The full mailing address, formatted for display."),
+        _attribute("streetAddress", "The full street address component."),
+        _attribute("locality", "The city or locality component."),
+        _attribute("region", "The state or region component."),
+        _attribute("postalCode", "The zip code or postal code component."),
+        _attribute("country", "The country name component."),
+        _attribute("type", "A label indicating the attribute's function.", canonical_values=_TYPE),
+        _attribute("primary", "Indicates the primary mailing address.", type="boolean"),
     ),
 )
 
-ID = _s(
+ID = _attribute(
     "id",
     "Unique identifier for the SCIM resource, assigned by the service provider.",
     case_exact=True,
@@ -218,7 +220,7 @@ ID = _s(
     returned="always",
     uniqueness="server",
 )
-EXTERNAL_ID = _s(
+EXTERNAL_ID = _attribute(
     "externalId", "Identifier of the resource in the provisioning client.", case_exact=True
 )
 
@@ -229,34 +231,34 @@ USER_SCHEMA = Schema(
     attributes=(
         ID,
         EXTERNAL_ID,
-        _s(
+        _attribute(
             "userName",
             "Unique identifier for the User, used to sign in.",
             required=True,
             uniqueness="server",
         ),
-        _s(
+        _attribute(
             "name",
             "The components of the user's real name.",
             type="complex",
             sub_attributes=(
-                _s("formatted", "The full name, formatted for display."),
-                _s("familyName", "The family name of the User."),
-                _s("givenName", "The given name of the User."),
-                _s("middleName", "The middle name(s) of the User."),
-                _s("honorificPrefix", "The honorific prefix(es) of the User."),
-                _s("honorificSuffix", "The honorific suffix(es) of the User."),
+                _attribute("formatted", "The full name, formatted for display."),
+                _attribute("familyName", "The family name of the User."),
+                _attribute("givenName", "The given name of the User."),
+                _attribute("middleName", "The middle name(s) of the User."),
+                _attribute("honorificPrefix", "The honorific prefix(es) of the User."),
+                _attribute("honorificSuffix", "The honorific suffix(es) of the User."),
             ),
         ),
-        _s("displayName", "The name of the User, suitable for display to end-users."),
-        _s("nickName", "The casual way to address the user."),
-        _s("title", "The user's title, such as 'Vice President'."),
-        _s("userType", "The relationship between the organization and the user."),
-        _s("preferredLanguage", "The User's preferred written or spoken language."),
-        _s("locale", "The User's default location for localization."),
-        _s("timezone", "The User's time zone in the IANA Time Zone database format."),
-        _s("active", "The User's administrative status.", type="boolean"),
-        _s(
+        _attribute("displayName", "The name of the User, suitable for display to end-users."),
+        _attribute("nickName", "The casual way to address the user."),
+        _attribute("title", "The user's title, such as 'Vice President'."),
+        _attribute("userType", "The relationship between the organization and the user."),
+        _attribute("preferredLanguage", "The User's preferred written or spoken language."),
+        _attribute("locale", "The User's default location for localization."),
+        _attribute("timezone", "The User's time zone in the IANA Time Zone database format."),
+        _attribute("active", "The User's administrative status.", type="boolean"),
+        _attribute(
             "password",
             "Accepted on write for compatibility; never stored nor returned.",
             mutability="writeOnly",
@@ -265,23 +267,23 @@ USER_SCHEMA = Schema(
         _EMAIL,
         _PHONE,
         _ADDRESS,
-        _s(
+        _attribute(
             "groups",
             "The groups the user belongs to, computed by the service provider.",
             type="complex",
             multi_valued=True,
             mutability="readOnly",
             sub_attributes=(
-                _s("value", "The identifier of the Group.", case_exact=True, mutability="readOnly"),
-                _s(
+                _attribute("value", "The identifier of the Group.", case_exact=True, mutability="readOnly"),
+                _attribute(
                     "$ref",
                     "The URI of the Group.",
                     type="reference",
                     mutability="readOnly",
                     reference_types=("Group",),
                 ),
-                _s("display", "The displayName of the Group.", mutability="readOnly"),
-                _s(
+                _attribute("display", "The displayName of the Group.", mutability="readOnly"),
+                _attribute(
                     "type",
                     "How the user is a member: 'direct'.",
                     mutability="readOnly",
@@ -297,17 +299,17 @@ ENTERPRISE_USER_SCHEMA = Schema(
     name="EnterpriseUser",
     description="Enterprise User",
     attributes=(
-        _s("employeeNumber", "Numeric or alphanumeric identifier assigned to a person."),
-        _s("costCenter", "Identifies the name of a cost center."),
-        _s("organization", "Identifies the name of an organization."),
-        _s("division", "Identifies the name of a division."),
-        _s("department", "Identifies the name of a department."),
-        _s(
+        _attribute("employeeNumber", "Numeric or alphanumeric identifier assigned to a person."),
+        _attribute("costCenter", "Identifies the name of a cost center."),
+        _attribute("organization", "Identifies the name of an organization."),
+        _attribute("division", "Identifies the name of a division."),
+        _attribute("department", "Identifies the name of a department."),
+        _attribute(
             "manager",
             "The User's manager.",
             type="complex",
             sub_attributes=(
-                _s("value", "The id of the SCIM resource representing the User's manager."),
+                _attribute("value", "The id of the SCIM resource representing the User's manager."),
             ),
         ),
     ),
@@ -328,30 +330,30 @@ GROUP_SCHEMA = Schema(
     attributes=(
         ID,
         EXTERNAL_ID,
-        _s(
+        _attribute(
             "displayName",
             "A human-readable name for the Group, unique within the instance.",
             required=True,
             uniqueness="server",
         ),
-        _s(
+        _attribute(
             "members",
             "The users in the group.",
             type="complex",
             multi_valued=True,
             sub_attributes=(
-                _s("value", "The id of a User of this instance.", case_exact=True, mutability="immutable"),
+                _attribute("value", "The id of a User of this instance.", case_exact=True, mutability="immutable"),
                 # As in RFC 7643 §8.7.1: value, $ref and type, all immutable; a client
                 # may send them, the server derives $ref and type from the member. No
                 # "display": what a client reads back is exactly what it wrote.
-                _s(
+                _attribute(
                     "$ref",
                     "The URI of the member.",
                     type="reference",
                     mutability="immutable",
                     reference_types=("User",),
                 ),
-                _s(
+                _attribute(
                     "type",
                     "The type of the member: always 'User'.",
                     mutability="immutable",
@@ -365,17 +367,17 @@ GROUP_SCHEMA = Schema(
 GROUP = ResourceType(id="Group", endpoint="/Groups", description="Group", schema=GROUP_SCHEMA)
 
 #: Attributes every resource has; RFC 7643 §3.1 defines them outside any schema.
-META_ATTRIBUTE = _s(
+META_ATTRIBUTE = _attribute(
     "meta",
     "Resource metadata.",
     type="complex",
     mutability="readOnly",
     sub_attributes=(
-        _s("resourceType", "The name of the resource type.", case_exact=True, mutability="readOnly"),
-        _s("created", "When the resource was added.", type="dateTime", mutability="readOnly"),
-        _s("lastModified", "When the resource was last updated.", type="dateTime", mutability="readOnly"),
-        _s("location", "The URI of the resource.", type="reference", case_exact=True, mutability="readOnly"),
-        _s("version", "The version (ETag) of the resource.", case_exact=True, mutability="readOnly"),
+        _attribute("resourceType", "The name of the resource type.", case_exact=True, mutability="readOnly"),
+        _attribute("created", "When the resource was added.", type="dateTime", mutability="readOnly"),
+        _attribute("lastModified", "When the resource was last updated.", type="dateTime", mutability="readOnly"),
+        _attribute("location", "The URI of the resource.", type="reference", case_exact=True, mutability="readOnly"),
+        _attribute("version", "The version (ETag) of the resource.", case_exact=True, mutability="readOnly"),
     ),
 )
 
@@ -396,13 +398,24 @@ def common_attribute(name: str) -> Attribute | None:
 
 def _colander_type(attribute: Attribute):
     if attribute.type == "boolean":
-        # Entra ID sends booleans as the strings "True" and "False".
-        return colander.Boolean(false_choices=("false", "0"), true_choices=("true", "1"))
+        return _Boolean()
     if attribute.type == "integer":
         return colander.Integer()
     if attribute.type == "dateTime":
         return colander.DateTime()
     return _StrictString()
+
+
+class _Boolean(colander.SchemaType):
+    """A boolean as ``leniency.boolean`` reads it: true, false, or Entra's "True"/"False"."""
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null:
+            return colander.null
+        value = leniency.boolean(cstruct)
+        if value is None:
+            raise colander.Invalid(node, f"{node.name} must be true or false")
+        return value
 
 
 class _StrictString(colander.String):
@@ -463,10 +476,10 @@ def _canonical(attributes, data: dict) -> dict:
                     for v in items
                     if v is not None
                 ]
-            elif isinstance(value, str) and attribute.sub("value") is not None:
-                value = {"value": value}  # a bare id for a reference such as manager
-            elif isinstance(value, dict):
-                value = _canonical(attribute.sub_attributes, value)
+            else:
+                value = leniency.bare_reference(attribute, value)  # Entra's manager id
+                if isinstance(value, dict):
+                    value = _canonical(attribute.sub_attributes, value)
         out[attribute.name] = value
     return out
 

@@ -30,11 +30,17 @@ from pyramid.scripting import prepare  # noqa: E402
 from pyramid.scripts.common import get_config_loader  # noqa: E402
 from sqlalchemy.exc import DBAPIError  # noqa: E402
 
-from ..host import LICENSES, HostConflict  # noqa: E402
+from ..host import LICENSES, Host, HostConflict  # noqa: E402
 from ..models import begin_writing  # noqa: E402
 from ..models.faults import describe, first_line, sqlite_code  # noqa: E402
-from ..services import audit, instances, licensing, sso, tokens  # noqa: E402
+from ..resources import InstanceScope, ScimRoot  # noqa: E402
+from ..services import sso  # noqa: E402
+from ..services.audit import Actor, AuditService  # noqa: E402
+from ..services.instances import SLUG, InstanceService  # noqa: E402
+from ..services.licensing import LicenseService  # noqa: E402
+from ..services.tokens import TokenService  # noqa: E402
 from ..views.base import scim_base_url  # noqa: E402
+from ..service_lookup import build_service  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -51,47 +57,54 @@ class _Parser(argparse.ArgumentParser):
         raise CommandError(message)
 
 
+def _service(env, service_class, instance=None):
+    """A service for this command, built as for a request (``services/__init__.py``);
+    ``instance`` for the services of one instance."""
+    request = env["request"]
+    context = None if instance is None else InstanceScope(ScimRoot(request), instance)
+    return build_service(request, service_class, context)
+
+
 def _instance(env, slug):
-    instance = env["registry"]["scim.host"].find_instance(env["request"].dbsession, slug)
+    instance = _service(env, Host).find_instance(env["request"].dbsession, slug)
     if instance is None:
         raise CommandError(f"unknown instance {slug!r}")
     return instance
 
 
 def instance_create(env, args, out):
-    if not instances.SLUG.fullmatch(args.slug):
+    if not SLUG.fullmatch(args.slug):
         raise CommandError("a slug is 1 to 64 lower-case letters, digits and inner hyphens")
-    host = env["registry"]["scim.host"]
     try:
-        instance = host.create_instance(env["request"].dbsession, args.slug, args.name)
+        instance = _service(env, Host).create_instance(env["request"].dbsession, args.slug, args.name)
     except HostConflict as exc:
         raise CommandError(str(exc)) from None
-    instances.set_enabled(env["request"].dbsession, instance.id, False)
+    _service(env, InstanceService).set_enabled(instance.id, False)
     print(f"created instance {instance.slug} (id {instance.id}); SCIM is disabled until 'instance enable'", file=out)
 
 
 def instance_enable(env, args, out):
     instance = _instance(env, args.slug)
-    instances.set_enabled(env["request"].dbsession, instance.id, True)
+    _service(env, InstanceService).set_enabled(instance.id, True)
     print(f"SCIM enabled for {instance.slug}", file=out)
 
 
 def instance_disable(env, args, out):
     instance = _instance(env, args.slug)
-    instances.set_enabled(env["request"].dbsession, instance.id, False)
+    _service(env, InstanceService).set_enabled(instance.id, False)
     print(f"SCIM disabled for {instance.slug}; its data is kept", file=out)
 
 
 def instance_list(env, args, out):
-    db = env["request"].dbsession
-    for instance in env["registry"]["scim.host"].list_instances(db):
-        state = "enabled" if instances.is_enabled(db, instance.id) else "disabled"
+    switches = _service(env, InstanceService)
+    for instance in _service(env, Host).list_instances(env["request"].dbsession):
+        state = "enabled" if switches.is_enabled(instance.id) else "disabled"
         print(f"{instance.slug}\t{state}\t{instance.name}", file=out)
 
 
 def token_create(env, args, out):
     instance = _instance(env, args.slug)
-    row, token = tokens.create_token(env["request"].dbsession, instance.id, args.label or "")
+    row, token = _service(env, TokenService).create(instance.id, args.label or "")
     print(f"token {row.id} for {instance.slug}; it is shown once, store it now:", file=out)
     print(token, file=out)
 
@@ -99,14 +112,14 @@ def token_create(env, args, out):
 def token_list(env, args, out):
     instance = _instance(env, args.slug)
     print("id\tlabel\tcreated\tlast used", file=out)
-    for row in tokens.list_tokens(env["request"].dbsession, instance.id):
+    for row in _service(env, TokenService).live_tokens(instance.id):
         last_used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "never"
         print(f"{row.id}\t{row.label}\t{row.created_at.isoformat(timespec='seconds')}\t{last_used}", file=out)
 
 
 def token_revoke(env, args, out):
     instance = _instance(env, args.slug)
-    if not tokens.revoke_token(env["request"].dbsession, instance.id, args.token_id):
+    if not _service(env, TokenService).revoke(instance.id, args.token_id):
         raise CommandError(f"instance {instance.slug} has no live token {args.token_id!r}")
     print(f"revoked token {args.token_id}", file=out)
 
@@ -126,10 +139,11 @@ def _seat_count(text):
 def seats_set(env, args, out):
     instance = _instance(env, args.slug)
     seats = _seat_count(args.count)
-    host, db = env["registry"]["scim.host"], env["request"].dbsession
-    audit.begin(db, audit.Actor(instance.id, None, f"livepreso-scim seats set {args.license} {args.count}"))
+    host, db = _service(env, Host), env["request"].dbsession
     host.set_license_seats(db, instance.id, args.license, seats)
-    licensing.seats_changed(db, host, instance.id, args.license)
+    # Seats moved by support are on the trail, with the command as the request.
+    audit = AuditService(db, instance.id, Actor(None, f"livepreso-scim seats set {args.license} {args.count}"))
+    LicenseService(db, host, instance.id, audit).seats_changed(args.license)
     shown = "unlimited" if seats is None else seats
     print(f"{instance.slug}: {args.license} ({LICENSES[args.license]}) seats = {shown}", file=out)
 
@@ -190,7 +204,7 @@ def events(env, args, out):
     """The audit trail, newest first, as text lines or JSON lines."""
     instance = _instance(env, args.slug)
     since = _since(args.since) if args.since else None
-    for event in audit.events(env["request"].dbsession, instance.id, since=since, limit=args.limit):
+    for event in _service(env, AuditService, instance).events(since=since, limit=args.limit):
         record = {
             "at": event.at.isoformat(timespec="seconds") + "Z",
             "action": event.action,
@@ -217,22 +231,22 @@ def events(env, args, out):
 def status(env, args, out):
     """Support's overview: switch, tokens, seats and their use, counts, last request."""
     instance = _instance(env, args.slug)
-    db, host = env["request"].dbsession, env["registry"]["scim.host"]
-    live = tokens.list_tokens(db, instance.id)
+    switches = _service(env, InstanceService)
+    live = _service(env, TokenService).live_tokens(instance.id)
     last_used = max((t.last_used_at for t in live if t.last_used_at), default=None)
     print(f"instance {instance.slug} ({instance.name})", file=out)
-    print(f"SCIM: {'enabled' if instances.is_enabled(db, instance.id) else 'disabled'}", file=out)
+    print(f"SCIM: {'enabled' if switches.is_enabled(instance.id) else 'disabled'}", file=out)
     print(f"tokens: {len(live)} live", file=out)
-    for summary in licensing.summary(db, host, instance.id):
+    for summary in _service(env, LicenseService, instance).summary():
         seats = "unlimited" if summary.seats is None else summary.seats
         print(
             f"license {summary.license} ({summary.name}): seats {seats}, "
             f"licensed {summary.licensed}, waiting {summary.waiting}",
             file=out,
         )
-    counts = instances.counts(db, instance.id)
+    counts = switches.counts(instance.id)
     print(f"users: {counts['users']} ({counts['active_users']} active), groups: {counts['groups']}", file=out)
-    last_event = audit.last_event_at(db, instance.id)
+    last_event = _service(env, AuditService, instance).last_event_at()
     shown = max(filter(None, (last_used, last_event)), default=None)
     print(f"last SCIM request: {shown.isoformat(timespec='seconds') + 'Z' if shown else 'never'}", file=out)
 
@@ -249,10 +263,10 @@ def sso_set(env, args, out):
     if not args.issuer.startswith(("https://", "http://")):
         raise CommandError("--issuer must be the provider's URL, e.g. https://acme.okta.com")
     try:
-        box = sso.secret_box(env["registry"].settings)
+        cipher = sso.client_secret_cipher(env["registry"].settings)
     except sso.SsoKeyMissing as error:
         raise CommandError(str(error)) from None
-    sso.configure(env["request"].dbsession, box, instance.id, args.issuer, args.client_id, args.secret)
+    sso.configure(env["request"].dbsession, cipher, instance.id, args.issuer, args.client_id, args.secret)
     print(f"SSO enabled for {instance.slug}: issuer {args.issuer.rstrip('/')}, client id {args.client_id}", file=out)
     _print_sso_uris(env, instance, out)
 
@@ -291,16 +305,15 @@ def sso_disable(env, args, out):
 
 def demo(env, args, out):
     """Make sure the demo instance exists and is enabled; print a base URL and a new token."""
-    host = env["registry"]["scim.host"]
-    db = env["request"].dbsession
+    host, db = _service(env, Host), env["request"].dbsession
     instance = host.find_instance(db, args.slug)
     if instance is None:
         instance = host.create_instance(db, args.slug, "Demo")
         # A few paid seats of each license, so the demo shows licensing at work.
         for license, seats in DEMO_SEATS.items():
             host.set_license_seats(db, instance.id, license, seats)
-    instances.set_enabled(db, instance.id, True)
-    row, token = tokens.create_token(db, instance.id, "make run")
+    _service(env, InstanceService).set_enabled(instance.id, True)
+    row, token = _service(env, TokenService).create(instance.id, "make run")
     _warn_without_public_url(env, out)
     print(f"SCIM base URL: {scim_base_url(env['request'], instance)}", file=out)
     print(f"Token {row.id} (shown once):", file=out)

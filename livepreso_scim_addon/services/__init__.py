@@ -1,0 +1,94 @@
+"""Request-scoped services, registered with pyramid_services as Warehouse registers its own.
+
+A view asks for what it needs, ``build_service(request, UserService, context)``
+(``service_lookup.py``), and gets a service built for this request: its session, the
+host, the instance of the context (below ``{prefix}/{slug}``, or an HQ or SSO page of
+one instance) and, for the audit trail, who is acting. A host or a test registers
+another factory for a class to hand in its own. Support's CLI gets its services the
+same way, from the request ``pyramid.scripting.prepare`` makes.
+"""
+
+from __future__ import annotations
+
+from zope.interface import Interface
+
+from ..host import Host, load_host
+from ..models.listing import PageCursors
+from ..security import TokenAuthenticator, token_identity
+from .audit import Actor, AuditService
+from .groups import GroupService
+from .instances import InstanceService
+from .licensing import LicenseService
+from .tokens import TokenService
+from .users import UserService
+
+
+def includeme(config):
+    config.include("pyramid_services")
+    factories = _Factories(load_host(config.get_settings()), PageCursors())
+    config.register_service(factories.host, Host)
+    config.register_service_factory(factories.tokens, TokenService)
+    config.register_service_factory(factories.tokens, TokenAuthenticator)
+    config.register_service_factory(factories.instances, InstanceService)
+    # The services of one instance are built for a context that has one (``context.instance``);
+    # registered for any context (Interface), their factories are handed it.
+    for factory, service_class in (
+        (factories.audit, AuditService),
+        (factories.licensing, LicenseService),
+        (factories.users, UserService),
+        (factories.groups, GroupService),
+    ):
+        config.register_service_factory(factory, service_class, context=Interface)
+
+
+def actor_of(request) -> Actor | None:
+    """Who the audit trail says acted: the request's SCIM token, else the signed-in HQ person."""
+    identity = token_identity(request)
+    if identity is not None:
+        return Actor(identity.token_id, f"{request.method} {request.path}")
+    who = getattr(request.identity, "login", None) or request.authenticated_userid
+    return Actor(None, f"HQ: {who}") if who is not None else None
+
+
+class _Factories:
+    """``(context, request) -> service`` for each service, over the application's host.
+
+    A service another one needs (the audit trail of the users service) is built right
+    here rather than looked up: each lookup costs a pass through pyramid_services'
+    per-context cache, and three of them per request cost as much as the SQL of a GET.
+    """
+
+    def __init__(self, host: Host, page_cursors: PageCursors):
+        self.host = host
+        # Where recent pages of Okta's imports ended, so the next page seeks (models/listing.py).
+        self.page_cursors = page_cursors
+
+    def tokens(self, context, request) -> TokenService:
+        return TokenService(request.dbsession)
+
+    def instances(self, context, request) -> InstanceService:
+        return InstanceService(request.dbsession, self.host)
+
+    def audit(self, context, request) -> AuditService:
+        return AuditService(request.dbsession, context.instance.id, actor_of(request))
+
+    def licensing(self, context, request, audit: AuditService | None = None) -> LicenseService:
+        audit = audit or self.audit(context, request)
+        return LicenseService(request.dbsession, self.host, context.instance.id, audit)
+
+    def users(self, context, request) -> UserService:
+        return UserService(**self._provisioning(context, request))
+
+    def groups(self, context, request) -> GroupService:
+        return GroupService(**self._provisioning(context, request))
+
+    def _provisioning(self, context, request) -> dict:
+        audit = self.audit(context, request)
+        return {
+            "db": request.dbsession,
+            "host": self.host,
+            "instance_id": context.instance.id,
+            "licensing": self.licensing(context, request, audit),
+            "audit": audit,
+            "page_cursors": self.page_cursors,
+        }

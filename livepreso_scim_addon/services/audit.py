@@ -1,97 +1,117 @@
 """The audit trail: what each SCIM request changed, written in the request's transaction.
 
-The SCIM views put an :class:`Actor` on the session (``begin``); services then call
-:func:`record` with what they changed. Failed requests are written afterwards in a
-transaction of their own (:func:`record_failure`), since theirs was rolled back.
+An :class:`AuditService` is built per request with the :class:`Actor` behind it (the
+token of a SCIM call, the manager on the HQ page); the other services call
+:meth:`AuditService.record` with what they changed. Failed requests are written
+afterwards in a transaction of their own (:meth:`AuditService.record_failure`), since
+theirs was rolled back. Without an actor (support's CLI) nothing is recorded: the
+change was not Okta's doing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select
 
 from ..models.scim import ScimEvent, utcnow
 
-_ACTOR = "scim.actor"
+
+class AuditAction(enum.StrEnum):
+    """Every action the trail records; the values are stored (``scim_events.action``)."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    #: A license group deleted by Okta: emptied and given its HQ name back.
+    RESET = "reset"
+    MEMBER_ADDED = "member_added"
+    MEMBER_REMOVED = "member_removed"
+    LICENSE_GRANTED = "license_granted"
+    LICENSE_REVOKED = "license_revoked"
+    TOKEN_CREATED = "token_created"
+    TOKEN_REVOKED = "token_revoked"
+    #: A request that was refused (4xx): why Okta's change did not happen.
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is writing: one token of one instance, in one request."""
+    """Who is writing: a token (SCIM) or a person (HQ, support), and the request."""
 
-    instance_id: int
     token_id: str | None
-    request: str  # "PATCH /scim/v2/acme/Users/…"
+    request: str  # "PATCH /scim/v2/acme/Users/…", "HQ: jane@acme.example"
 
 
-def begin(db, actor: Actor) -> None:
-    db.info[_ACTOR] = actor
+class AuditService:
+    """The audit trail of one instance, written as ``actor``."""
 
+    def __init__(self, db, instance_id: int, actor: Actor | None):
+        self.db, self.instance_id, self.actor = db, instance_id, actor
 
-def record(db, action: str, resource_type: str, resource_id: str | None, user_ids=None, changes=None) -> None:
-    """Record one change; ``user_ids`` (several) makes one entry per user, in one statement."""
-    actor = db.info.get(_ACTOR)
-    if actor is None:
-        return  # a change made outside a SCIM request (support's CLI): not Okta's doing
-    now = utcnow()
-    users = list(user_ids) if user_ids is not None else [resource_id if resource_type == "User" else None]
-    if not users:
-        return
-    db.execute(
-        insert(ScimEvent),
-        [
-            {
-                "instance_id": actor.instance_id,
-                "at": now,
-                "token_id": actor.token_id,
-                "request": actor.request[:1024],
-                "action": action,
-                "resource_type": resource_type,
-                "resource_id": resource_id,
-                "user_id": user_id,
-                "status": None,
-                "changes": changes,
-                "detail": None,
-            }
-            for user_id in users
-        ],
-    )
-
-
-def record_failure(db, actor: Actor, status: int, detail: str) -> None:
-    """A request that failed (4xx): why Okta's change did not happen."""
-    db.add(
-        ScimEvent(
-            instance_id=actor.instance_id,
-            at=utcnow(),
-            token_id=actor.token_id,
-            request=actor.request[:1024],
-            action="failed",
-            status=status,
-            # The detail may quote the client (a path segment, an attribute name), and
-            # PostgreSQL's text holds no NUL.
-            detail=detail.replace("\x00", "\\u0000"),
+    def record(self, action: AuditAction, resource_type: str, resource_id: str | None,
+               user_ids=None, changes=None) -> None:
+        """Record one change; ``user_ids`` (several) makes one entry per user, in one statement."""
+        if self.actor is None:
+            return
+        users = list(user_ids) if user_ids is not None else [resource_id if resource_type == "User" else None]
+        if not users:
+            return
+        now = utcnow()
+        self.db.execute(
+            insert(ScimEvent),
+            [
+                {
+                    "instance_id": self.instance_id,
+                    "at": now,
+                    "token_id": self.actor.token_id,
+                    "request": self.actor.request[:1024],
+                    "action": action,
+                    "resource_type": resource_type,
+                    "resource_id": resource_id,
+                    "user_id": user_id,
+                    "status": None,
+                    "changes": changes,
+                    "detail": None,
+                }
+                for user_id in users
+            ],
         )
-    )
 
+    def record_failure(self, status: int, detail: str) -> None:
+        """A request that failed (4xx): why Okta's change did not happen."""
+        if self.actor is None:
+            return
+        self.db.add(
+            ScimEvent(
+                instance_id=self.instance_id,
+                at=utcnow(),
+                token_id=self.actor.token_id,
+                request=self.actor.request[:1024],
+                action=AuditAction.FAILED,
+                status=status,
+                # The detail may quote the client (a path segment, an attribute name), and
+                # PostgreSQL's text holds no NUL.
+                detail=detail.replace("\x00", "\\u0000"),
+            )
+        )
 
-def events(db, instance_id: int, user_id: str | None = None, since: dt.datetime | None = None,
-           before_pk: int | None = None, limit: int = 50) -> list[ScimEvent]:
-    """Newest first; ``before_pk`` continues a listing where its last page ended."""
-    query = select(ScimEvent).where(ScimEvent.instance_id == instance_id)
-    if user_id:
-        query = query.where(ScimEvent.user_id == user_id)
-    if since is not None:
-        query = query.where(ScimEvent.at >= since)
-    if before_pk is not None:
-        query = query.where(ScimEvent.pk < before_pk)
-    return list(db.scalars(query.order_by(ScimEvent.pk.desc()).limit(limit)))
+    def events(self, user_id: str | None = None, since: dt.datetime | None = None,
+               before_pk: int | None = None, limit: int = 50) -> list[ScimEvent]:
+        """Newest first; ``before_pk`` continues a listing where its last page ended."""
+        query = select(ScimEvent).where(ScimEvent.instance_id == self.instance_id)
+        if user_id:
+            query = query.where(ScimEvent.user_id == user_id)
+        if since is not None:
+            query = query.where(ScimEvent.at >= since)
+        if before_pk is not None:
+            query = query.where(ScimEvent.pk < before_pk)
+        return list(self.db.scalars(query.order_by(ScimEvent.pk.desc()).limit(limit)))
 
-
-def last_event_at(db, instance_id: int) -> dt.datetime | None:
-    return db.scalar(select(func.max(ScimEvent.at)).where(ScimEvent.instance_id == instance_id))
+    def last_event_at(self) -> dt.datetime | None:
+        return self.db.scalar(select(func.max(ScimEvent.at)).where(ScimEvent.instance_id == self.instance_id))
 
 
 #: Attributes never written to the trail: computed, read-only, or secret.

@@ -6,7 +6,7 @@ The rules (docs/ARCHITECTURE.md, "Licensing"), for each instance and license:
 - when seats are lowered, the most recently licensed lose the license first and wait again;
 - a deactivated member holds nothing and waits for nothing; reactivated, they queue at the back.
 
-Every change ends with :func:`rebalance` on the group concerned, in the same
+Every change ends with :meth:`LicenseService.rebalance` on the group concerned, in the same
 transaction, with the group row locked so that parallel requests on PostgreSQL
 allocate one at a time. Each step is a fixed number of statements, whatever the
 number of members, and the host hears of grants and revokes in batches.
@@ -22,11 +22,11 @@ from sqlalchemy import and_, func, select, true, update
 
 from ..host import LICENSES, Host
 from ..models.scim import ScimGroup, ScimMembership, ScimUser, utcnow
-from . import audit
+from .audit import AuditAction, AuditService
 
 
 def ensure_license_groups(db, instance_id: int) -> None:
-    """Create the instance's three license groups if they are missing."""
+    """Create the instance's license groups (one per license in ``LICENSES``) if they are missing."""
     existing = set(
         db.scalars(select(ScimGroup.license).where(ScimGroup.instance_id == instance_id, ScimGroup.license.is_not(None)))
     )
@@ -48,136 +48,10 @@ def ensure_license_groups(db, instance_id: int) -> None:
     db.flush()
 
 
-def lock(db, group: ScimGroup) -> None:
-    """Serialise allocation for this group's license (SELECT ... FOR UPDATE on PostgreSQL).
-
-    SQLite needs no lock: a writing request already holds the database's write lock.
-    """
-    db.execute(select(ScimGroup.pk).where(ScimGroup.pk == group.pk).with_for_update())
-
-
 def queue_times(count: int) -> list[dt.datetime]:
     """Distinct, increasing request times for members added together, in request order."""
     now = utcnow()
     return [now + dt.timedelta(microseconds=i) for i in range(count)]
-
-
-def revoke_members(db, host: Host, group: ScimGroup, user_pks) -> None:
-    """Take the license from these members, if they hold it (they are leaving or deactivated)."""
-    rows = db.execute(
-        select(ScimMembership.user_pk, ScimUser.host_user_id, ScimUser.id)
-        .join(ScimUser, ScimUser.pk == ScimMembership.user_pk)
-        .where(
-            ScimMembership.group_pk == group.pk,
-            ScimMembership.user_pk.in_(user_pks) if user_pks is not None else true(),
-            ScimMembership.licensed_at.is_not(None),
-        )
-    ).all()
-    if not rows:
-        return
-    db.execute(
-        update(ScimMembership)
-        .where(ScimMembership.group_pk == group.pk, ScimMembership.user_pk.in_([r.user_pk for r in rows]))
-        .values(licensed_at=None)
-    )
-    host.license_revoked(db, group.instance_id, [r.host_user_id for r in rows], group.license)
-    _record(db, "license_revoked", group, rows)
-
-
-def rebalance(db, host: Host, group: ScimGroup) -> None:
-    """Bring the number licensed to what the seats allow, from the queue or back into it."""
-    seats = host.license_seats(db, group.instance_id, group.license)
-    licensed = db.scalar(
-        select(func.count())
-        .select_from(ScimMembership)
-        .where(ScimMembership.group_pk == group.pk, ScimMembership.licensed_at.is_not(None))
-    )
-    if seats is not None and licensed > seats:
-        _unlicense_most_recent(db, host, group, licensed - seats)
-    elif seats is None or licensed < seats:
-        _license_longest_waiting(db, host, group, None if seats is None else seats - licensed)
-
-
-def _license_longest_waiting(db, host: Host, group: ScimGroup, free: int | None) -> None:
-    waiting = (
-        select(ScimMembership.user_pk, ScimUser.host_user_id, ScimUser.id)
-        .join(ScimUser, ScimUser.pk == ScimMembership.user_pk)
-        .where(
-            ScimMembership.group_pk == group.pk,
-            ScimMembership.licensed_at.is_(None),
-            ScimMembership.queued_at.is_not(None),
-        )
-        .order_by(ScimMembership.queued_at, ScimMembership.user_pk)
-    )
-    rows = db.execute(waiting if free is None else waiting.limit(free)).all()
-    if not rows:
-        return
-    db.execute(
-        update(ScimMembership)
-        .where(ScimMembership.group_pk == group.pk, ScimMembership.user_pk.in_([r.user_pk for r in rows]))
-        .values(licensed_at=utcnow())
-    )
-    host.license_granted(db, group.instance_id, [r.host_user_id for r in rows], group.license)
-    _record(db, "license_granted", group, rows)
-
-
-def _record(db, action: str, group: ScimGroup, rows) -> None:
-    changes = {"license": group.license, "group": group.display_name}
-    audit.record(db, action, "Group", group.id, user_ids=[r.id for r in rows], changes=changes)
-
-
-def _unlicense_most_recent(db, host: Host, group: ScimGroup, excess: int) -> None:
-    rows = db.execute(
-        select(ScimMembership.user_pk)
-        .where(ScimMembership.group_pk == group.pk, ScimMembership.licensed_at.is_not(None))
-        .order_by(ScimMembership.licensed_at.desc(), ScimMembership.user_pk.desc())
-        .limit(excess)
-    ).all()
-    revoke_members(db, host, group, [r.user_pk for r in rows])
-
-
-def _license_groups_of(db, user: ScimUser) -> list[ScimGroup]:
-    return list(
-        db.scalars(
-            select(ScimGroup)
-            .join(ScimMembership, and_(ScimMembership.group_pk == ScimGroup.pk, ScimMembership.user_pk == user.pk))
-            .where(ScimGroup.license.is_not(None))
-            .order_by(ScimGroup.pk)  # one lock order for every request: no deadlocks
-        )
-    )
-
-
-def user_deactivated(db, host: Host, user: ScimUser) -> None:
-    """A deactivated user holds no license and waits for none; their seats go to the queue."""
-    for group in _license_groups_of(db, user):
-        lock(db, group)
-        revoke_members(db, host, group, [user.pk])
-        db.execute(
-            update(ScimMembership)
-            .where(ScimMembership.group_pk == group.pk, ScimMembership.user_pk == user.pk)
-            .values(queued_at=None)
-        )
-        rebalance(db, host, group)
-
-
-def user_reactivated(db, host: Host, user: ScimUser) -> None:
-    """Back in the queue, at the back of it."""
-    for group in _license_groups_of(db, user):
-        lock(db, group)
-        db.execute(
-            update(ScimMembership)
-            .where(ScimMembership.group_pk == group.pk, ScimMembership.user_pk == user.pk)
-            .values(queued_at=utcnow())
-        )
-        rebalance(db, host, group)
-
-
-def seats_changed(db, host: Host, instance_id: int, license: str) -> None:
-    """Support changed the paid seats: license from the queue, or unlicense the newest."""
-    group = db.scalar(select(ScimGroup).where(ScimGroup.instance_id == instance_id, ScimGroup.license == license))
-    if group is not None:
-        lock(db, group)
-        rebalance(db, host, group)
 
 
 @dataclass(frozen=True)
@@ -191,21 +65,146 @@ class LicenseGroupSummary:
     waiting: int
 
 
-def summary(db, host: Host, instance_id: int) -> list[LicenseGroupSummary]:
-    """The instance's license groups with seats, licensed and waiting counts, in one query."""
-    licensed = func.count(ScimMembership.licensed_at)
-    waiting = func.count(ScimMembership.queued_at) - licensed
-    rows = db.execute(
-        select(ScimGroup.display_name, ScimGroup.license, licensed, waiting)
-        .outerjoin(ScimMembership, ScimMembership.group_pk == ScimGroup.pk)
-        .where(ScimGroup.instance_id == instance_id, ScimGroup.license.is_not(None))
-        .group_by(ScimGroup.pk, ScimGroup.display_name, ScimGroup.license)
-    ).all()
-    order = list(LICENSES)
-    return sorted(
-        (
-            LicenseGroupSummary(name, license, host.license_seats(db, instance_id, license), n_licensed, n_waiting)
-            for name, license, n_licensed, n_waiting in rows
-        ),
-        key=lambda s: order.index(s.license),
-    )
+class LicenseService:
+    """The seats of one instance's licenses, allocated through its license groups."""
+
+    def __init__(self, db, host: Host, instance_id: int, audit: AuditService):
+        self.db, self.host, self.instance_id, self.audit = db, host, instance_id, audit
+
+    def lock(self, group: ScimGroup) -> None:
+        """Serialise allocation for this group's license (SELECT ... FOR UPDATE on PostgreSQL).
+
+        SQLite needs no lock: a writing request already holds the database's write lock.
+        """
+        self.db.execute(select(ScimGroup.pk).where(ScimGroup.pk == group.pk).with_for_update())
+
+    def revoke_members(self, group: ScimGroup, user_pks: list[int] | None) -> None:
+        """Take the license from these members (None: all), if they hold it (they are leaving or deactivated)."""
+        rows = self.db.execute(
+            select(ScimMembership.user_pk, ScimUser.host_user_id, ScimUser.id)
+            .join(ScimUser, ScimUser.pk == ScimMembership.user_pk)
+            .where(
+                ScimMembership.group_pk == group.pk,
+                ScimMembership.user_pk.in_(user_pks) if user_pks is not None else true(),
+                ScimMembership.licensed_at.is_not(None),
+            )
+        ).all()
+        if not rows:
+            return
+        self.db.execute(
+            update(ScimMembership)
+            .where(ScimMembership.group_pk == group.pk, ScimMembership.user_pk.in_([r.user_pk for r in rows]))
+            .values(licensed_at=None)
+        )
+        self.host.license_revoked(self.db, group.instance_id, [r.host_user_id for r in rows], group.license)
+        self._record(AuditAction.LICENSE_REVOKED, group, rows)
+
+    def rebalance(self, group: ScimGroup) -> None:
+        """Bring the number licensed to what the seats allow, from the queue or back into it."""
+        seats = self.host.license_seats(self.db, group.instance_id, group.license)
+        licensed = self.db.scalar(
+            select(func.count())
+            .select_from(ScimMembership)
+            .where(ScimMembership.group_pk == group.pk, ScimMembership.licensed_at.is_not(None))
+        )
+        if seats is not None and licensed > seats:
+            self._unlicense_most_recent(group, licensed - seats)
+        elif seats is None or licensed < seats:
+            self._license_longest_waiting(group, None if seats is None else seats - licensed)
+
+    def _license_longest_waiting(self, group: ScimGroup, free: int | None) -> None:
+        waiting = (
+            select(ScimMembership.user_pk, ScimUser.host_user_id, ScimUser.id)
+            .join(ScimUser, ScimUser.pk == ScimMembership.user_pk)
+            .where(
+                ScimMembership.group_pk == group.pk,
+                ScimMembership.licensed_at.is_(None),
+                ScimMembership.queued_at.is_not(None),
+            )
+            .order_by(ScimMembership.queued_at, ScimMembership.user_pk)
+        )
+        rows = self.db.execute(waiting if free is None else waiting.limit(free)).all()
+        if not rows:
+            return
+        self.db.execute(
+            update(ScimMembership)
+            .where(ScimMembership.group_pk == group.pk, ScimMembership.user_pk.in_([r.user_pk for r in rows]))
+            .values(licensed_at=utcnow())
+        )
+        self.host.license_granted(self.db, group.instance_id, [r.host_user_id for r in rows], group.license)
+        self._record(AuditAction.LICENSE_GRANTED, group, rows)
+
+    def _record(self, action: AuditAction, group: ScimGroup, rows) -> None:
+        changes = {"license": group.license, "group": group.display_name}
+        self.audit.record(action, "Group", group.id, user_ids=[r.id for r in rows], changes=changes)
+
+    def _unlicense_most_recent(self, group: ScimGroup, excess: int) -> None:
+        rows = self.db.execute(
+            select(ScimMembership.user_pk)
+            .where(ScimMembership.group_pk == group.pk, ScimMembership.licensed_at.is_not(None))
+            .order_by(ScimMembership.licensed_at.desc(), ScimMembership.user_pk.desc())
+            .limit(excess)
+        ).all()
+        self.revoke_members(group, [r.user_pk for r in rows])
+
+    def _license_groups_of(self, user: ScimUser) -> list[ScimGroup]:
+        return list(
+            self.db.scalars(
+                select(ScimGroup)
+                .join(ScimMembership, and_(ScimMembership.group_pk == ScimGroup.pk, ScimMembership.user_pk == user.pk))
+                .where(ScimGroup.license.is_not(None))
+                .order_by(ScimGroup.pk)  # one lock order for every request: no deadlocks
+            )
+        )
+
+    def user_deactivated(self, user: ScimUser) -> None:
+        """A deactivated user holds no license and waits for none; their seats go to the queue."""
+        for group in self._license_groups_of(user):
+            self.lock(group)
+            self.revoke_members(group, [user.pk])
+            self._set_queued_at(group, user, None)
+            self.rebalance(group)
+
+    def user_reactivated(self, user: ScimUser) -> None:
+        """Back in the queue, at the back of it."""
+        for group in self._license_groups_of(user):
+            self.lock(group)
+            self._set_queued_at(group, user, utcnow())
+            self.rebalance(group)
+
+    def _set_queued_at(self, group: ScimGroup, user: ScimUser, queued_at: dt.datetime | None) -> None:
+        self.db.execute(
+            update(ScimMembership)
+            .where(ScimMembership.group_pk == group.pk, ScimMembership.user_pk == user.pk)
+            .values(queued_at=queued_at)
+        )
+
+    def seats_changed(self, license: str) -> None:
+        """Support changed the paid seats: license from the queue, or unlicense the newest."""
+        group = self.db.scalar(
+            select(ScimGroup).where(ScimGroup.instance_id == self.instance_id, ScimGroup.license == license)
+        )
+        if group is not None:
+            self.lock(group)
+            self.rebalance(group)
+
+    def summary(self) -> list[LicenseGroupSummary]:
+        """The instance's license groups with seats, licensed and waiting counts, in one query."""
+        licensed = func.count(ScimMembership.licensed_at)
+        waiting = func.count(ScimMembership.queued_at) - licensed
+        rows = self.db.execute(
+            select(ScimGroup.display_name, ScimGroup.license, licensed, waiting)
+            .outerjoin(ScimMembership, ScimMembership.group_pk == ScimGroup.pk)
+            .where(ScimGroup.instance_id == self.instance_id, ScimGroup.license.is_not(None))
+            .group_by(ScimGroup.pk, ScimGroup.display_name, ScimGroup.license)
+        ).all()
+        order = list(LICENSES)
+        return sorted(
+            (
+                LicenseGroupSummary(
+                    name, license, self.host.license_seats(self.db, self.instance_id, license), n_licensed, n_waiting
+                )
+                for name, license, n_licensed, n_waiting in rows
+            ),
+            key=lambda s: order.index(s.license),
+        )

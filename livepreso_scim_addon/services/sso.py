@@ -34,7 +34,7 @@ class SsoKeyMissing(RuntimeError):
     """No encryption key is configured for the SSO client secrets."""
 
 
-def secret_box(settings: dict) -> Fernet:
+def client_secret_cipher(settings: dict) -> Fernet:
     """The Fernet instance for client secrets, from the environment or a key file."""
     key = os.environ.get(settings.get("scim.sso_key_env", "SCIM_SSO_KEY"))
     path = settings.get("scim.sso_key_file")
@@ -59,7 +59,7 @@ class SsoSettings:
     enabled: bool
 
 
-def configure(db, box: Fernet, instance_id: int, issuer: str, client_id: str, client_secret: str) -> None:
+def configure(db, cipher: Fernet, instance_id: int, issuer: str, client_id: str, client_secret: str) -> None:
     """Support enters (or replaces) the customer's issuer, client id and secret."""
     row = db.get(ScimSso, instance_id) or ScimSso(instance_id=instance_id)
     issuer = issuer.rstrip("/")
@@ -69,7 +69,7 @@ def configure(db, box: Fernet, instance_id: int, issuer: str, client_id: str, cl
         db.execute(update(ScimUser).where(ScimUser.instance_id == instance_id).values(oidc_subject=None))
     row.issuer = issuer
     row.client_id = client_id
-    row.client_secret_encrypted = box.encrypt(client_secret.encode()).decode()
+    row.client_secret_encrypted = cipher.encrypt(client_secret.encode()).decode()
     row.enabled = True
     row.updated_at = utcnow()
     db.add(row)
@@ -90,13 +90,13 @@ def settings_for(db, instance_id: int) -> ScimSso | None:
     return db.get(ScimSso, instance_id)
 
 
-def active_settings(db, box: Fernet, instance_id: int) -> SsoSettings | None:
+def active_settings(db, cipher: Fernet, instance_id: int) -> SsoSettings | None:
     """The decrypted settings of an instance whose SSO is on, else None."""
     row = db.get(ScimSso, instance_id)
     if row is None or not row.enabled:
         return None
     try:
-        secret = box.decrypt(row.client_secret_encrypted.encode()).decode()
+        secret = cipher.decrypt(row.client_secret_encrypted.encode()).decode()
     except InvalidToken:
         raise OidcError("the stored client secret cannot be decrypted with the configured key", 500) from None
     return SsoSettings(row.issuer, row.client_id, secret, row.enabled)

@@ -27,33 +27,54 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(db, instance_id: int, label: str = "") -> tuple[ScimToken, str]:
-    """Issue a token; the clear text is returned once and never stored."""
-    token_id = secrets.token_hex(_ID_HEX // 2)
-    token = f"{PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
-    row = ScimToken(id=token_id, instance_id=instance_id, label=label, secret_hash=_hash(token))
-    db.add(row)
-    db.flush()
-    return row, token
+class TokenService:
+    """Issue, list, revoke and authenticate the SCIM tokens of every instance (a ``security.TokenAuthenticator``)."""
 
+    def __init__(self, db):
+        self.db = db
 
-def list_tokens(db, instance_id: int) -> list[ScimToken]:
-    return list(
-        db.scalars(
-            select(ScimToken)
-            .where(ScimToken.instance_id == instance_id, ScimToken.revoked_at.is_(None))
-            .order_by(ScimToken.created_at, ScimToken.id)
+    def create(self, instance_id: int, label: str = "") -> tuple[ScimToken, str]:
+        """Issue a token; the clear text is returned once and never stored."""
+        token_id = secrets.token_hex(_ID_HEX // 2)
+        token = f"{PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
+        row = ScimToken(id=token_id, instance_id=instance_id, label=label, secret_hash=_hash(token))
+        self.db.add(row)
+        self.db.flush()
+        return row, token
+
+    def live_tokens(self, instance_id: int) -> list[ScimToken]:
+        """The instance's tokens that are not revoked, oldest first."""
+        return list(
+            self.db.scalars(
+                select(ScimToken)
+                .where(ScimToken.instance_id == instance_id, ScimToken.revoked_at.is_(None))
+                .order_by(ScimToken.created_at, ScimToken.id)
+            )
         )
-    )
 
+    def revoke(self, instance_id: int, token_id: str) -> bool:
+        """Revoke at once; False when the instance has no such live token."""
+        row = self.db.get(ScimToken, token_id)
+        if row is None or row.instance_id != instance_id or row.revoked_at is not None:
+            return False
+        row.revoked_at = utcnow()
+        return True
 
-def revoke_token(db, instance_id: int, token_id: str) -> bool:
-    """Revoke at once; False when the instance has no such live token."""
-    row = db.get(ScimToken, token_id)
-    if row is None or row.instance_id != instance_id or row.revoked_at is not None:
-        return False
-    row.revoked_at = utcnow()
-    return True
+    def authenticate(self, token: str) -> TokenIdentity | None:
+        """The identity a live token of a switched-on instance stands for, or None
+        (RFC 6750 invalid_token)."""
+        token_id = _token_id(token)
+        if token_id is None:
+            return None
+        row = self.db.connection().execute(_LIVE_TOKEN, {"token_id": token_id}).first()
+        offered = _hash(token)
+        stored = row.secret_hash if row is not None else "0" * len(offered)
+        if not hmac.compare_digest(stored, offered) or row is None:
+            return None
+        now = utcnow()
+        if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
+            self.db.execute(update(ScimToken).where(ScimToken.id == token_id).values(last_used_at=now))
+        return TokenIdentity(token_id=token_id, instance_id=row.instance_id)
 
 
 def _token_id(token: str) -> str | None:
@@ -75,20 +96,3 @@ _LIVE_TOKEN = (
     .join_from(ScimToken.__table__, ScimInstance.__table__, _SWITCHES.instance_id == _TOKENS.instance_id)
     .where(_TOKENS.id == bindparam("token_id"), _TOKENS.revoked_at.is_(None), _SWITCHES.enabled.is_(True))
 )
-
-
-def authenticate(db, token: str) -> TokenIdentity | None:
-    """The identity a live token of a switched-on instance stands for, or None
-    (RFC 6750 invalid_token)."""
-    token_id = _token_id(token)
-    if token_id is None:
-        return None
-    row = db.connection().execute(_LIVE_TOKEN, {"token_id": token_id}).first()
-    offered = _hash(token)
-    stored = row.secret_hash if row is not None else "0" * len(offered)
-    if not hmac.compare_digest(stored, offered) or row is None:
-        return None
-    now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
-        db.execute(update(ScimToken).where(ScimToken.id == token_id).values(last_used_at=now))
-    return TokenIdentity(token_id=token_id, instance_id=row.instance_id)

@@ -9,15 +9,13 @@ from pyramid.view import view_config
 
 from ..scim.errors import ScimError, invalid_syntax
 from ..scim.text import check_json_text
-from ..services import audit
 
 SCIM_MEDIA_TYPE = "application/scim+json"
 _JSON_MEDIA_TYPES = {SCIM_MEDIA_TYPE, "application/json"}
 
 
 class scim_view(view_config):
-    """``view_config`` for SCIM: the scim+json renderer, no CSRF, a permission always,
-    and the audit trail told who is writing."""
+    """``view_config`` for SCIM: the scim+json renderer, no CSRF, a permission always."""
 
     def __init__(self, **settings):
         if "permission" not in settings:
@@ -25,26 +23,7 @@ class scim_view(view_config):
         settings.setdefault("renderer", "scim+json")
         settings.setdefault("require_csrf", False)  # bearer tokens, no cookies
         settings.setdefault("route_name", "scim")
-        settings.setdefault("decorator", with_audit_actor)
         super().__init__(**settings)
-
-
-def audit_actor(request) -> audit.Actor | None:
-    """The token and request behind a SCIM call, once the permission check has passed."""
-    identity = request.environ.get("scim.identity")
-    if identity is None:
-        return None
-    return audit.Actor(identity.instance_id, identity.token_id, f"{request.method} {request.path}")
-
-
-def with_audit_actor(view):
-    def audited(context, request):
-        actor = audit_actor(request)
-        if actor is not None and request.method not in ("GET", "HEAD"):
-            audit.begin(request.dbsession, actor)
-        return view(context, request)
-
-    return audited
 
 
 def scim_json_renderer_factory(info):

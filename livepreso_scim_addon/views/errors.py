@@ -15,9 +15,10 @@ from ..resources import InstanceScope, ScimRoot
 from ..scim.errors import ScimError
 from ..models import begin_writing
 from ..models.faults import describe, is_database_unavailable
-from ..security import Permission, bearer_token
-from ..services import audit
-from .base import audit_actor, scim_response
+from ..security import Permission, bearer_token, checked_token_identity
+from ..services.audit import AuditService
+from .base import scim_response
+from ..service_lookup import build_service
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +35,17 @@ def _audit_failure(request, error: ScimError) -> None:
     Requests without a valid token are only logged: recording them would let anyone
     write to the trail.
     """
-    actor = audit_actor(request)
+    identity = checked_token_identity(request)
     scope = _instance_scope(getattr(request, "context", None))
-    if actor is None or scope is None or actor.instance_id != scope.instance.id:
+    if identity is None or scope is None or identity.instance_id != scope.instance.id:
         return
+    trail = build_service(request, AuditService, scope)
 
     def write(request):
         try:
             with request.tm:
                 begin_writing(request.dbsession)
-                audit.record_failure(request.dbsession, actor, error.status, error.detail)
+                trail.record_failure(error.status, error.detail)
         except Exception as exc:  # the response is already on its way: log, never raise
             if is_database_unavailable(exc):  # one line: an outage must not flood the log
                 log.warning("Could not record a failed SCIM request in the audit trail: %s", describe(exc))

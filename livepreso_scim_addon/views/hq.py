@@ -6,12 +6,17 @@ import functools
 
 from pyramid.httpexceptions import HTTPForbidden, HTTPSeeOther
 from pyramid.view import view_config
-from sqlalchemy import select
-
-from ..models.scim import ScimUser
+from ..host import Host
 from ..scim.text import storable
-from ..services import audit, instances, licensing, sso, tokens
+from ..security import Permission
+from ..services import sso
+from ..services.audit import AuditAction, AuditService
+from ..services.instances import InstanceService
+from ..services.licensing import LicenseService
+from ..services.tokens import TokenService
+from ..services.users import UserService
 from .base import scim_base_url
+from ..service_lookup import build_service
 
 PAGE = "livepreso_scim_addon:templates/scim_page.jinja2"
 EVENTS = "livepreso_scim_addon:templates/scim_events.jinja2"
@@ -45,7 +50,7 @@ def secure_page(view):
 
 def hq_view(**settings):
     """``view_config`` for the HQ pages: managers only, security headers, CSRF on POST."""
-    settings.setdefault("permission", "scim:manage")
+    settings.setdefault("permission", Permission.MANAGE)
     settings.setdefault("decorator", secure_page)
     if settings.get("request_method") == "POST":
         settings.setdefault("require_csrf", True)
@@ -53,34 +58,29 @@ def hq_view(**settings):
 
 
 def _page(context, request, new_token=None, new_token_id=None):
-    db, instance = request.dbsession, context.instance
+    instance = context.instance
     data = {
         "layout": request.registry["scim.settings"].hq_layout,
         "instance": instance,
         "identity": request.identity,
-        "enabled": instances.is_enabled(db, instance.id),
+        "enabled": build_service(request, InstanceService).is_enabled(instance.id),
     }
     if data["enabled"]:
         data.update(
             base_url=scim_base_url(request, instance),
-            tokens=tokens.list_tokens(db, instance.id),
-            license_groups=licensing.summary(db, request.registry["scim.host"], instance.id),
-            events=audit.events(db, instance.id, limit=10),
+            tokens=build_service(request, TokenService).live_tokens(instance.id),
+            license_groups=build_service(request, LicenseService, context).summary(),
+            events=build_service(request, AuditService, context).events(limit=10),
             new_token=new_token,
             new_token_id=new_token_id,
         )
-    sso_row = sso.settings_for(db, instance.id)
+    sso_row = sso.settings_for(request.dbsession, instance.id)
     data.update(
         sso=sso_row if sso_row is not None and sso_row.enabled else None,
         sso_redirect_uri=request.route_url("scim.sso.callback", instance=instance.slug),
         sso_login_uri=request.route_url("scim.sso.login", instance=instance.slug),
     )
     return data
-
-
-def _hq_actor(context, request) -> audit.Actor:
-    who = getattr(request.identity, "login", None) or request.authenticated_userid
-    return audit.Actor(context.instance.id, None, f"HQ: {who}")
 
 
 @hq_view(route_name="scim.hq.page", request_method="GET", renderer=PAGE)
@@ -91,23 +91,21 @@ def scim_page(context, request):
 @hq_view(route_name="scim.hq.tokens", request_method="POST", renderer=PAGE)
 def generate_token(context, request):
     """A new token, shown in this response only: it is never stored in clear."""
-    db, instance = request.dbsession, context.instance
-    if not instances.is_enabled(db, instance.id):
+    instance = context.instance
+    if not build_service(request, InstanceService).is_enabled(instance.id):
         return _page(context, request)
     label = request.POST.get("label", "").strip()[:200] or "Okta"
-    row, token = tokens.create_token(db, instance.id, label)
-    audit.begin(db, _hq_actor(context, request))
-    audit.record(db, "token_created", "Token", row.id, changes={"label": label})
+    row, token = build_service(request, TokenService).create(instance.id, label)
+    build_service(request, AuditService, context).record(AuditAction.TOKEN_CREATED, "Token", row.id, changes={"label": label})
     return _page(context, request, new_token=token, new_token_id=row.id)
 
 
 @hq_view(route_name="scim.hq.token_revoke", request_method="POST")
 def revoke_token(context, request):
-    db, instance = request.dbsession, context.instance
+    instance = context.instance
     token_id = request.matchdict["token_id"]
-    if tokens.revoke_token(db, instance.id, token_id):
-        audit.begin(db, _hq_actor(context, request))
-        audit.record(db, "token_revoked", "Token", token_id)
+    if build_service(request, TokenService).revoke(instance.id, token_id):
+        build_service(request, AuditService, context).record(AuditAction.TOKEN_REVOKED, "Token", token_id)
     return HTTPSeeOther(request.route_url("scim.hq.page", instance=instance.slug))
 
 
@@ -119,18 +117,18 @@ MAX_EVENT_PK = 2**31 - 1
 @hq_view(route_name="scim.hq.events", request_method="GET", renderer=EVENTS)
 def events_page(context, request):
     """The audit trail, newest first, a page at a time, optionally for one user."""
-    db, instance = request.dbsession, context.instance
+    instance = context.instance
     wanted = request.GET.get("user", "").strip()
     # Text no database holds (a NUL, say) names nobody rather than failing.
-    user_id = _user_id(db, instance.id, wanted) if wanted and storable(wanted) else None
+    user_id = build_service(request, UserService, context).id_of(wanted) if wanted and storable(wanted) else None
     try:
         before = int(request.GET.get("before", ""))
     except ValueError:
         before = None
     if before is not None and not 0 < before <= MAX_EVENT_PK:
         before = None  # no event has such a key, and the database could not compare with it
-    rows = [] if wanted and user_id is None else audit.events(
-        db, instance.id, user_id=user_id, before_pk=before, limit=EVENTS_PER_PAGE + 1
+    rows = [] if wanted and user_id is None else build_service(request, AuditService, context).events(
+        user_id=user_id, before_pk=before, limit=EVENTS_PER_PAGE + 1
     )
     return {
         "layout": request.registry["scim.settings"].hq_layout,
@@ -142,19 +140,9 @@ def events_page(context, request):
     }
 
 
-def _user_id(db, instance_id: int, wanted: str) -> str | None:
-    """A SCIM user id from what the manager typed: the id itself or a userName."""
-    return db.scalar(
-        select(ScimUser.id).where(
-            ScimUser.instance_id == instance_id,
-            (ScimUser.id == wanted) | (ScimUser.user_name_ci == wanted.lower()),
-        )
-    )
-
-
 def hq_forbidden(exc, request):
     """Anonymous: to the host's sign-in. Signed in but not a manager here: 403."""
     context = getattr(request, "context", None)
     if request.authenticated_userid is None and getattr(context, "instance", None) is not None:
-        return HTTPSeeOther(request.registry["scim.host"].login_url(request, context.instance))
+        return HTTPSeeOther(build_service(request, Host).login_url(request, context.instance))
     return HTTPForbidden("Only HQ managers of this instance can open its SCIM page.")

@@ -14,24 +14,24 @@ from ..scim.errors import ScimError
 from ..scim.serialize import list_response
 from ..security import Permission
 from .base import read_json, scim_view
-from .groups import GROUPS
-from .users import USERS
+from .resources import list_query, page
 
 
 @scim_view(context=InstanceScope, name=".search", request_method="POST", permission=Permission.READ)
 def search_all(context, request):
-    query = USERS.query(request, read_json(request, expect_object=True))
+    query = list_query(request, read_json(request, expect_object=True))
     skip, room, total, resources, errors = query.start_index - 1, query.count, 0, [], []
-    for endpoint in (USERS, GROUPS):
+    collections = context.collections()
+    for collection in collections:
         try:
-            count, page = endpoint.page(request, context.instance, replace(query, start_index=skip + 1, count=room))
+            count, found = page(request, collection, replace(query, start_index=skip + 1, count=room))
         except ScimError as error:
             errors.append(error)  # an attribute this type does not have: no match here
             continue
         total += count
-        resources += page
-        room -= len(page)
+        resources += found
+        room -= len(found)
         skip = max(0, skip - count)
-    if len(errors) == 2:
+    if len(errors) == len(collections):
         raise errors[0]
     return list_response(resources, total, query.start_index)

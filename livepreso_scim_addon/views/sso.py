@@ -11,26 +11,19 @@ from __future__ import annotations
 import hmac
 import logging
 
-from pyramid.httpexceptions import HTTPFound, HTTPNotFound
+from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
-from ..services import instances, sso
+from ..host import Host
+from ..resources import SsoContext
+from ..services import sso
 from ..sso.oidc import OidcError, authorization_url, exchange_code, pkce_pair, validate_id_token
+from ..service_lookup import build_service
 
 log = logging.getLogger(__name__)
 
 MESSAGE = "livepreso_scim_addon:templates/sso_message.jinja2"
 STATE_COOKIE = "scim_sso_state"
-
-
-class SsoContext:
-    def __init__(self, request):
-        slug = request.matchdict["instance"]
-        host = request.registry["scim.host"]
-        self.instance = host.find_instance(request.dbsession, slug) if instances.SLUG.fullmatch(slug) else None
-        if self.instance is None:
-            raise HTTPNotFound()
-        self.__acl__ = []
 
 
 def includeme(config):
@@ -51,8 +44,8 @@ def _message(request, context, status, title, text):
 
 
 def _settings(request, context):
-    box = sso.secret_box(request.registry.settings)
-    return sso.active_settings(request.dbsession, box, context.instance.id)
+    cipher = sso.client_secret_cipher(request.registry.settings)
+    return sso.active_settings(request.dbsession, cipher, context.instance.id)
 
 
 def _cookie_path(request, context) -> str:
@@ -132,7 +125,7 @@ def _callback(context, request):
     if not user.is_active:
         log.warning("SSO sign-in refused for %s: user %s is deactivated", instance.slug, user.id)
         return _message(request, context, 403, "Account deactivated", "Your LivePreso account has been deactivated.")
-    host = request.registry["scim.host"]
+    host = build_service(request, Host)
     response = HTTPFound(host.home_url(request, instance), headers=host.sign_in(request, user.host_user_id))
     _state_cookie(request, context, response, None)
     return response

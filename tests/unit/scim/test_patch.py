@@ -1,12 +1,17 @@
-"""The PATCH engine (RFC 7644 §3.5.2), as tables of operations and the resource they make."""
+"""The PATCH engine (RFC 7644 §3.5.2), as tables of operations and the resource they make.
+
+Then the message parser (``parse_patch``) and ``split_operations``, which sets aside a
+group's members for the groups service.
+"""
 
 import copy
 
 import pytest
 
 from livepreso_scim_addon.scim.errors import ScimError
-from livepreso_scim_addon.scim.patch import apply_patch
-from livepreso_scim_addon.scim.schemas import CORE_USER, ENTERPRISE_USER, PATCH_OP, USER
+from livepreso_scim_addon.scim.filter import parse_path
+from livepreso_scim_addon.scim.patch import PatchOperation, apply_patch, parse_patch, split_operations
+from livepreso_scim_addon.scim.schemas import CORE_GROUP, CORE_USER, ENTERPRISE_USER, GROUP, PATCH_OP, USER
 
 GONE = object()  # in an expectation: the key is no longer in the resource
 
@@ -27,10 +32,15 @@ JANE = {
 }
 
 
+def patch_body(body, resource=JANE):
+    """Parse a PatchOp message, then apply it, as the users service does."""
+    return apply_patch(USER, resource, parse_patch(USER, body))
+
+
 def patch(*operations, resource=JANE):
     """Apply the operations and check that the input was left alone."""
     before = copy.deepcopy(resource)
-    result = apply_patch(USER, resource, {"schemas": [PATCH_OP], "Operations": list(operations)})
+    result = patch_body({"schemas": [PATCH_OP], "Operations": list(operations)}, resource=resource)
     assert resource == before, "apply_patch mutated its input"
     assert result is not resource
     return result
@@ -145,6 +155,11 @@ CASES = [
     (
         "entra manager",
         [{"op": "Replace", "path": f"{ENTERPRISE_USER}:manager", "value": {"value": "m2"}}],
+        {ENTERPRISE_USER: enterprise(manager={"value": "m2"})},
+    ),
+    (
+        "entra manager as a bare id",
+        [{"op": "Replace", "path": f"{ENTERPRISE_USER}:manager", "value": "m2"}],
         {ENTERPRISE_USER: enterprise(manager={"value": "m2"})},
     ),
     (
@@ -507,7 +522,7 @@ def test_a_failing_operation_aborts_the_whole_patch():
         ]
     }
     with pytest.raises(ScimError) as caught:
-        apply_patch(USER, resource, body)
+        patch_body(body, resource=resource)
     assert caught.value.detail.startswith("Operation 3: ")
     assert resource == JANE
 
@@ -524,7 +539,7 @@ def test_the_result_shares_nothing_with_the_input():
 
 def test_added_values_are_copies_of_the_request():
     value = [{"value": "j@other.example"}]
-    result = apply_patch(USER, JANE, {"Operations": [{"op": "add", "path": "emails", "value": value}]})
+    result = patch_body({"Operations": [{"op": "add", "path": "emails", "value": value}]})
     assert result["emails"][-1] == {"value": "j@other.example"}
     result["emails"][-1]["value"] = "changed"
     assert value == [{"value": "j@other.example"}]
@@ -546,7 +561,7 @@ BODY_ERRORS = [
 @pytest.mark.parametrize("body, fragment", BODY_ERRORS, ids=[repr(b)[:50] for b, _ in BODY_ERRORS])
 def test_body_errors(body, fragment):
     with pytest.raises(ScimError) as caught:
-        apply_patch(USER, JANE, body)
+        parse_patch(USER, body)
     assert (caught.value.status, caught.value.scim_type) == (400, "invalidSyntax")
     assert fragment in caught.value.detail
 
@@ -560,11 +575,11 @@ def test_body_errors(body, fragment):
     ],
 )
 def test_body_leniency(body):
-    assert apply_patch(USER, JANE, body) == expected({"title": "X"})
+    assert patch_body(body) == expected({"title": "X"})
 
 
 def test_no_operations_change_nothing():
-    result = apply_patch(USER, JANE, {"schemas": [PATCH_OP], "Operations": []})
+    result = patch_body({"schemas": [PATCH_OP], "Operations": []})
     assert result == JANE and result is not JANE
 
 
@@ -591,3 +606,227 @@ def test_the_result_passes_the_callers_validation():
     assert user["name"] == {"givenName": "Janet", "familyName": "Doe"}
     assert {"type": "other", "value": "j@other.example"} in user["emails"]
     assert user[ENTERPRISE_USER]["department"] == "Eng"
+
+
+# --- parse_patch: the message, read once -------------------------------------------
+
+
+def op(number, op_name, path=None, value=None, label=None, extension=None):
+    """The PatchOperation parse_patch should make; ``path`` as text, parsed here."""
+    parsed = parse_path(path) if path and extension is None else None
+    return PatchOperation(number, op_name, parsed, (path or "") if label is None else label, value, extension)
+
+
+PARSED = [
+    ("op lower-cased", {"op": "Add", "path": "title", "value": "X"}, op(1, "add", "title", "X")),
+    ("op in capitals", {"op": "REMOVE", "path": "title"}, op(1, "remove", "title")),
+    ("keys any case", {"OP": "replace", "PATH": "title", "Value": "X"}, op(1, "replace", "title", "X")),
+    ("no path", {"op": "replace", "value": {"active": False}}, op(1, "replace", None, {"active": False})),
+    ("empty path is no path", {"op": "replace", "path": "", "value": {}}, op(1, "replace", None, {})),
+    ("null path is no path", {"op": "replace", "path": None, "value": {}}, op(1, "replace", None, {})),
+    ("no value", {"op": "remove", "path": "emails"}, op(1, "remove", "emails")),
+    (
+        "filtered path parsed, label as written",
+        {"op": "Replace", "path": 'emails[type eq "work"].value', "value": "a@x"},
+        op(1, "replace", 'emails[type eq "work"].value', "a@x"),
+    ),
+    (
+        "extension URN path",
+        {"op": "replace", "path": ENTERPRISE_USER, "value": {"department": "Eng"}},
+        op(1, "replace", ENTERPRISE_USER, {"department": "Eng"}, extension=ENTERPRISE_USER),
+    ),
+    (
+        "extension URN in any case and padded: canonical URN, label as written",
+        {"op": "remove", "path": f" {ENTERPRISE_USER.upper()} "},
+        op(1, "remove", None, label=f" {ENTERPRISE_USER.upper()} ", extension=ENTERPRISE_USER),
+    ),
+    (
+        "extension attribute is a path, not the extension",
+        {"op": "add", "path": f"{ENTERPRISE_USER}:department", "value": "Eng"},
+        op(1, "add", f"{ENTERPRISE_USER}:department", "Eng"),
+    ),
+    (
+        "attributes are not resolved yet",
+        {"op": "replace", "path": "nickname2", "value": "x"},
+        op(1, "replace", "nickname2", "x"),
+    ),
+]
+
+
+@pytest.mark.parametrize("operation, parsed", [c[1:] for c in PARSED], ids=[c[0] for c in PARSED])
+def test_parse_patch_normalises(operation, parsed):
+    assert parse_patch(USER, {"schemas": [PATCH_OP], "Operations": [operation]}) == [parsed]
+
+
+def test_parse_patch_numbers_operations_from_one():
+    operations = [{"op": "add", "path": "title", "value": str(i)} for i in range(3)]
+    parsed = parse_patch(USER, {"Operations": operations})
+    assert [(o.number, o.value) for o in parsed] == [(1, "0"), (2, "1"), (3, "2")]
+
+
+def test_parse_patch_keeps_the_value_as_sent():
+    value = [{"value": "a@x", "Type": "work", "junk": 1}]
+    (parsed,) = parse_patch(USER, {"Operations": [{"op": "add", "path": "emails", "value": value}]})
+    assert parsed.value == [{"value": "a@x", "Type": "work", "junk": 1}]
+
+
+PARSE_ERRORS = [
+    ("x", 400, "invalidSyntax", "Operation 2: Each operation must be a JSON object."),
+    (["op", "add"], 400, "invalidSyntax", "Operation 2: Each operation must be a JSON object."),
+    ({"op": "move", "path": "title"}, 400, "invalidSyntax", "Operation 2: Unknown op 'move'"),
+    ({"op": "Move"}, 400, "invalidSyntax", "Operation 2: Unknown op 'Move'"),
+    ({"path": "title"}, 400, "invalidSyntax", "Operation 2: Unknown op None"),
+    ({"op": True, "path": "title"}, 400, "invalidSyntax", "Operation 2: Unknown op True"),
+    ({"op": "add", "path": 5, "value": 1}, 400, "invalidPath", "Operation 2: 'path' must be a string."),
+    ({"op": "add", "path": ["title"], "value": 1}, 400, "invalidPath", "Operation 2: 'path' must be a string."),
+    ({"op": "add", "path": "   ", "value": 1}, 400, "invalidPath", "Operation 2: The path is empty."),
+    ({"op": "replace", "path": 'emails[type eq "work"', "value": 1}, 400, "invalidPath", "Operation 2: Invalid path"),
+    ({"op": "replace", "path": "emails[type zz 1]", "value": 1}, 400, "invalidPath", "unknown operator 'zz'"),
+    ({"op": "replace", "path": "title title", "value": 1}, 400, "invalidPath", "unexpected 'title'"),
+]
+
+
+@pytest.mark.parametrize(
+    "operation, status, scim_type, fragment", PARSE_ERRORS, ids=[repr(e[0])[:60] for e in PARSE_ERRORS]
+)
+def test_parse_patch_errors_name_the_operation(operation, status, scim_type, fragment):
+    body = {"Operations": [{"op": "replace", "path": "title", "value": "ok"}, operation]}
+    with pytest.raises(ScimError) as caught:
+        parse_patch(USER, body)
+    assert (caught.value.status, caught.value.scim_type) == (status, scim_type)
+    assert caught.value.detail.startswith("Operation 2: ")
+    assert fragment in caught.value.detail
+
+
+def test_message_errors_name_no_operation():
+    with pytest.raises(ScimError) as caught:
+        parse_patch(USER, {"schemas": [CORE_USER], "Operations": [{"op": "move"}]})
+    assert caught.value.detail == f"'schemas' must contain '{PATCH_OP}'."
+
+
+def test_a_malformed_operation_fails_before_any_is_applied():
+    """The whole message is read first: operation 2's syntax fails before operation 1's target."""
+    body = {"Operations": [{"op": "replace", "path": "id", "value": "x"}, {"op": "move"}]}
+    with pytest.raises(ScimError) as caught:
+        patch_body(body)
+    assert caught.value.scim_type == "invalidSyntax"
+    assert caught.value.detail.startswith("Operation 2: ")
+
+
+def test_apply_patch_reports_the_operations_own_number():
+    """After a split, an operation keeps its place in the client's message."""
+    operations = [PatchOperation(7, "replace", parse_path("id"), "id", "x")]
+    with pytest.raises(ScimError) as caught:
+        apply_patch(USER, JANE, operations)
+    assert caught.value.detail == "Operation 7: 'id' is readOnly and cannot be modified."
+
+
+# --- split_operations: a group's members apart ---------------------------------------
+
+MEMBERS = [{"value": "u1"}, {"value": "u2"}]
+
+
+def split(*operations):
+    return split_operations(GROUP, parse_patch(GROUP, {"Operations": list(operations)}), "members")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "members", "MEMBERS", "Members", 'members[value eq "u1"]', "members.value", 'members[value eq "u1"].value',
+        # the core schema's URN may qualify the path (RFC 7644 §3.10)
+        f"{CORE_GROUP}:members", f'{CORE_GROUP.upper()}:members[value eq "u1"]',
+    ],
+)
+def test_split_a_path_on_members(path):
+    (operation,) = parse_patch(GROUP, {"Operations": [{"op": "remove", "path": path}]})
+    others, members = split_operations(GROUP, [operation], "members")
+    assert others == []
+    assert members == [operation] and members[0] is operation
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        {"op": "replace", "path": "displayName", "value": "X"},
+        {"op": "replace", "path": "externalId", "value": "X"},
+        {"op": "add", "path": "membersOf", "value": "X"},
+        # another schema's attribute of the same name is not the group's members
+        {"op": "add", "path": "urn:example:params:scim:schemas:extension:x:2.0:Group:members", "value": MEMBERS},
+        {"op": "remove", "value": {"members": MEMBERS}},  # no path: the engine answers noTarget
+        {"op": "remove"},
+        {"op": "add", "value": "members"},  # not an object: the engine answers invalidValue
+        {"op": "replace", "value": {"displayName": "X", "membersX": 1}},
+    ],
+    ids=repr,
+)
+def test_split_leaves_the_others_unchanged(operation):
+    (parsed,) = parse_patch(GROUP, {"Operations": [operation]})
+    others, members = split_operations(GROUP, [parsed], "members")
+    assert members == []
+    assert others == [parsed] and others[0] is parsed
+
+
+def test_split_a_pathless_value_in_two():
+    others, members = split(
+        {"op": "replace", "value": {"id": "g1", "displayName": "Sales", "members": MEMBERS}},
+    )
+    assert members == [PatchOperation(1, "replace", parse_path("members"), "members", MEMBERS)]
+    assert others == [PatchOperation(1, "replace", None, "", {"id": "g1", "displayName": "Sales"})]
+
+
+def test_split_a_pathless_value_holding_only_members():
+    others, members = split({"op": "Add", "value": {"Members": MEMBERS}})
+    assert others == []
+    assert members == [PatchOperation(1, "add", parse_path("members"), "members", MEMBERS)]
+
+
+def test_split_each_members_key_of_a_pathless_value():
+    others, members = split({"op": "add", "value": {"members": [MEMBERS[0]], "MEMBERS": [MEMBERS[1]]}})
+    assert others == []
+    assert [m.value for m in members] == [[MEMBERS[0]], [MEMBERS[1]]]
+
+
+def test_split_keeps_a_null_members_value_for_the_service_to_refuse():
+    others, members = split({"op": "add", "value": {"members": None, "displayName": "X"}})
+    assert [(m.op, m.label, m.value) for m in members] == [("add", "members", None)]
+    assert [o.value for o in others] == [{"displayName": "X"}]
+
+
+def test_split_keeps_numbers_and_order():
+    others, members = split(
+        {"op": "replace", "path": "displayName", "value": "A"},
+        {"op": "remove", "path": 'members[value eq "u1"]'},
+        {"op": "replace", "value": {"displayName": "B", "members": MEMBERS}},
+        {"op": "add", "path": "members", "value": MEMBERS},
+        {"op": "replace", "path": "externalId", "value": "e"},
+    )
+    assert [(o.number, o.label) for o in others] == [(1, "displayName"), (3, ""), (5, "externalId")]
+    assert [(m.number, m.op) for m in members] == [(2, "remove"), (3, "replace"), (4, "add")]
+
+
+def test_split_on_another_attribute():
+    others, members = split_operations(
+        USER,
+        parse_patch(USER, {"Operations": [{"op": "replace", "value": {"EMAILS": [], "title": "X"}}]}), "emails"
+    )
+    assert [(m.label, m.value) for m in members] == [("emails", [])]
+    assert [o.value for o in others] == [{"title": "X"}]
+
+
+def test_the_others_apply_to_a_group():
+    """Okta's rename, sent with the members: the engine sees only displayName (and the readOnly id)."""
+    group = {"schemas": [CORE_GROUP], "id": "g1", "displayName": "Old"}
+    others, members = split({"op": "replace", "value": {"id": "g1", "displayName": "New", "members": MEMBERS}})
+    assert apply_patch(GROUP, group, others) == {**group, "displayName": "New"}
+    assert len(members) == 1
+
+
+def test_a_failing_other_operation_keeps_the_clients_number():
+    others, _ = split(
+        {"op": "add", "path": "members", "value": MEMBERS},
+        {"op": "replace", "path": "id", "value": "x"},
+    )
+    with pytest.raises(ScimError) as caught:
+        apply_patch(GROUP, {"id": "g1", "displayName": "G"}, others)
+    assert caught.value.detail.startswith("Operation 2: ")

@@ -1,4 +1,4 @@
-"""Serializing SCIM dateTime values (RFC 7643 §2.3.5)."""
+"""Input validation (RFC 7643 §2.3) and serializing SCIM dateTime values (RFC 7643 §2.3.5)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from livepreso_scim_addon.scim.schemas import format_datetime
+from livepreso_scim_addon.scim.errors import ScimError
+from livepreso_scim_addon.scim.schemas import ENTERPRISE_USER, USER, deserialize_resource, format_datetime
 
 
 @pytest.mark.parametrize(
@@ -20,3 +21,45 @@ from livepreso_scim_addon.scim.schemas import format_datetime
 )
 def test_datetimes_are_utc_with_milliseconds_and_z(value, text):
     assert format_datetime(value) == text
+
+
+# --- booleans: one rule, leniency.boolean -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [(True, True), (False, False), ("True", True), ("False", False), ("true", True), ("FALSE", False)],
+    ids=repr,
+)
+def test_booleans_and_entras_strings(value, expected):
+    body = {"userName": "jane", "active": value, "emails": [{"value": "j@x", "primary": value}]}
+    user = deserialize_resource(USER, body)
+    assert user["active"] is expected
+    assert user["emails"][0]["primary"] is expected
+
+
+@pytest.mark.parametrize("value", ["1", "0", 1, 0, "yes", "", "true ", ["true"], {"value": True}], ids=repr)
+def test_anything_else_is_not_a_boolean(value):
+    with pytest.raises(ScimError) as caught:
+        deserialize_resource(USER, {"userName": "jane", "active": value})
+    assert (caught.value.status, caught.value.scim_type) == (400, "invalidValue")
+    assert "active must be true or false" in caught.value.detail
+
+
+def test_a_null_boolean_is_unassigned():
+    assert "active" not in deserialize_resource(USER, {"userName": "jane", "active": None})
+
+
+# --- Entra's manager as a bare id --------------------------------------------------------
+
+
+@pytest.mark.parametrize("manager", ["m1", {"value": "m1"}, {"VALUE": "m1"}], ids=repr)
+def test_manager_as_a_bare_id_or_an_object(manager):
+    user = deserialize_resource(USER, {"userName": "jane", ENTERPRISE_USER: {"manager": manager}})
+    assert user[ENTERPRISE_USER] == {"manager": {"value": "m1"}}
+
+
+def test_a_bare_string_is_not_a_name():
+    with pytest.raises(ScimError) as caught:
+        deserialize_resource(USER, {"userName": "jane", "name": "Jane"})
+    assert caught.value.scim_type == "invalidValue"
