@@ -2,35 +2,43 @@
 
 Every database-backed test runs once per backend. A backend is created and migrated
 with Alembic once per session (PostgreSQL in a database of its own, dropped at the
-end); each test then starts from empty tables, and requests commit for real.
+end). Each test then runs inside a savepoint rolled back at its end; a test marked
+``commits`` gets real commits and empty tables after it (``tests/common/db.py``).
+Helpers and factories live in ``tests/common``.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from dataclasses import dataclass
-
 import pytest
 import sqlalchemy as sa
-import transaction
 import webtest
-from waitress.server import create_server
+from argon2 import PasswordHasher
 
 from livepreso_scim_addon.hq import main
-from livepreso_scim_addon.hq.models import HqBase
-from livepreso_scim_addon.models import Base, get_tm_session
 from livepreso_scim_addon.models.migrations import scratch_database
-from livepreso_scim_addon.services import instances, tokens
-
-POSTGRES_URL = os.environ.get("SCIM_TEST_POSTGRES_URL")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests.common import POSTGRES_URL
+from tests.common.db import COMMITS, TestTransaction, empty_tables, tables_with_rows
+from tests.common.factories import make_tenant
+from tests.common.scim import HOST, ScimClient, Tenant
+from tests.common.servers import waitress_in_thread
 
 
 def pytest_report_header(config):
     if POSTGRES_URL:
         return f"PostgreSQL tests: on ({sa.make_url(POSTGRES_URL).render_as_string(hide_password=True)})"
     return "PostgreSQL tests: skipped (SCIM_TEST_POSTGRES_URL is not set)"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quick_password_hashing():
+    """argon2 at its lowest cost: each hash or check at the reference HQ's cost takes
+    0.1-0.5 s, and the sign-in tests make hundreds. Hashes keep their parameters, so
+    checks run at the cost a hash was made with."""
+    from livepreso_scim_addon.hq import security
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        yield
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -53,89 +61,75 @@ def app(database_url, tmp_path_factory):
     app.registry["db_engine"].dispose()
 
 
+@pytest.fixture(autouse=True)
+def test_transaction(request) -> TestTransaction | None:
+    """The test's database isolation, when it uses the database (the ``app`` fixture).
+
+    By default, a transaction rolled back at the end, every session of ``app`` in a
+    savepoint of it; ``bind_app`` puts another app's sessions in it too. Marked
+    ``commits``: real commits (None here), and the tables emptied after the test.
+    """
+    if "app" not in request.fixturenames:
+        yield None
+        return
+    app = request.getfixturevalue("app")
+    engine = app.registry["db_engine"]
+    if request.node.get_closest_marker(COMMITS):
+        yield None
+        if tables_with_rows(engine):  # one quick probe: a TRUNCATE costs PostgreSQL far more
+            empty_tables(engine)
+        return
+    if "live_server" in request.fixturenames:
+        pytest.fail(f"a live server's threads cannot see into a test's savepoint: mark the test @pytest.mark.{COMMITS}")
+    transaction = TestTransaction(engine)
+    transaction.bind(app)
+    yield transaction
+    transaction.close()
+    left = tables_with_rows(engine)
+    if left:  # written around the savepoint: the next test would not start empty
+        empty_tables(engine)
+        pytest.fail(f"the test committed rows outside its savepoint (in {', '.join(left)}): mark it {COMMITS}")
+
+
+@pytest.fixture
+def bind_app(app, test_transaction):
+    """``bind_app(other_app)``: another app on the test database joins the test's
+    transaction (nothing to do when the test commits)."""
+
+    def bind(other_app):
+        if test_transaction is not None:
+            test_transaction.bind(other_app)
+        return other_app
+
+    return bind
+
+
 @pytest.fixture
 def engine(app):
     return app.registry["db_engine"]
 
 
-_TABLES = [*reversed(Base.metadata.sorted_tables), *reversed(HqBase.metadata.sorted_tables)]
-
-
-@pytest.fixture(autouse=True)
-def _empty_tables(request):
-    """Each test starts from empty tables (only when it uses the database)."""
-    yield
-    if "app" not in request.fixturenames:
-        return
-    engine = request.getfixturevalue("app").registry["db_engine"]
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in _TABLES)
-            connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-        else:
-            for table in _TABLES:
-                connection.execute(table.delete())
-
-
 @pytest.fixture
 def live_server(app):
-    """The app on a real waitress server on 127.0.0.1 with several threads, like `make run`.
-
-    The serving loop runs in slices so the thread can stop it and close the sockets
-    itself: closing them from outside races the loop's select().
-    """
-    server = create_server(app, host="127.0.0.1", port=0, threads=8)
-    stop = threading.Event()
-
-    def serve():
-        while not stop.is_set():
-            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
-        server.asyncore.close_all(server._map)  # the listening socket and every connection
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    stop.set()
-    thread.join(timeout=10)
-    server.task_dispatcher.shutdown()
+    """The app on a real waitress server on 127.0.0.1 with several threads, like `make run`."""
+    with waitress_in_thread(app, host="127.0.0.1", port=0, threads=8) as server:
+        yield f"http://127.0.0.1:{server.effective_port}"
 
 
 @pytest.fixture
 def testapp(app):
-    return webtest.TestApp(app, extra_environ={"HTTP_HOST": "hq.example.com"})
+    return webtest.TestApp(app, extra_environ={"HTTP_HOST": HOST})
 
 
 @pytest.fixture
-def dbsession(app):
-    """A session for arranging and checking data outside any request; commit explicitly."""
-    session = app.registry["dbsession_factory"]()
+def dbsession(app, test_transaction):
+    """A session for arranging and checking data outside any request; commit explicitly.
+
+    ``rollback()`` ends its last read, to see what requests did since.
+    """
+    session = test_transaction.session() if test_transaction else app.registry["dbsession_factory"]()
     yield session
     session.close()
-
-
-@dataclass
-class Tenant:
-    slug: str
-    id: int
-    token: str
-
-    @property
-    def headers(self) -> dict:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    @property
-    def base(self) -> str:
-        return f"/scim/v2/{self.slug}"
-
-
-def make_tenant(app, slug: str, enabled: bool = True) -> Tenant:
-    registry = app.registry
-    with transaction.manager:
-        db = get_tm_session(registry["dbsession_factory"], transaction.manager)
-        instance = registry["scim.host"].create_instance(db, slug, slug.title())
-        instances.set_enabled(db, instance.id, enabled)
-        _, token = tokens.create_token(db, instance.id, "test")
-    return Tenant(slug=slug, id=instance.id, token=token)
 
 
 @pytest.fixture
@@ -146,51 +140,6 @@ def tenant(app) -> Tenant:
 @pytest.fixture
 def other_tenant(app) -> Tenant:
     return make_tenant(app, "globex")
-
-
-class ScimClient:
-    """webtest with a tenant's token, JSON bodies as application/scim+json."""
-
-    def __init__(self, testapp, tenant: Tenant):
-        self.testapp = testapp
-        self.tenant = tenant
-
-    def _url(self, path):
-        return path if path.startswith("/") else f"{self.tenant.base}/{path}"
-
-    def _headers(self, headers):
-        return {"Host": "hq.example.com", **self.tenant.headers, **(headers or {})}
-
-    def get(self, path, status=200, headers=None, **kw):
-        return self.testapp.get(self._url(path), status=status, headers=self._headers(headers), **kw)
-
-    def delete(self, path, status=204, headers=None):
-        return self.testapp.delete(self._url(path), status=status, headers=self._headers(headers))
-
-    def send(self, method, path, body, status, headers=None, content_type="application/scim+json"):
-        import json
-
-        raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
-        response = self.testapp.request(
-            self._url(path),
-            method=method,
-            body=raw.encode() if isinstance(raw, str) else raw,
-            headers=self._headers(headers),
-            content_type=content_type,
-            expect_errors=True,
-        )
-        # webtest checks no status when errors are expected: check it here ("*": any).
-        assert status == "*" or response.status_int == status, (method, path, response.status, response.text[:500])
-        return response
-
-    def post(self, path, body, status=201, **kw):
-        return self.send("POST", path, body, status, **kw)
-
-    def put(self, path, body, status=200, **kw):
-        return self.send("PUT", path, body, status, **kw)
-
-    def patch(self, path, body, status=200, **kw):
-        return self.send("PATCH", path, body, status, **kw)
 
 
 @pytest.fixture

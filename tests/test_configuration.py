@@ -9,8 +9,7 @@ import pytest
 from pyramid.paster import get_appsettings
 
 from livepreso_scim_addon.models import database_url
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests.common import ROOT
 
 
 def test_production_reads_the_database_url_from_the_environment(monkeypatch):

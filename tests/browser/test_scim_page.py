@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from tests.functional.test_hq_scim_page import PASSWORD, make_hq_user
+import pytest
 
-from .conftest import needs_chromium
+from tests.common.chromium import needs_chromium
+from tests.common.factories import make_hq_user
+from tests.common.hq import PASSWORD
 
-pytestmark = needs_chromium
+# Chromium talks to a live server, whose threads must see the data: real commits.
+pytestmark = [needs_chromium, pytest.mark.commits]
 
 
 def test_manager_generates_a_token_that_works(app, live_server, tenant, browser, tmp_path):

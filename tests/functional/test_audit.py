@@ -6,9 +6,8 @@ from sqlalchemy import select
 
 from livepreso_scim_addon.models.scim import ScimEvent, ScimToken
 
-from .test_groups import group_named
-from .test_licensing import set_seats
-from .test_users import okta_user, patch
+from tests.common.factories import set_seats
+from tests.common.scim import group_named, okta_user, patch
 
 
 def trail(dbsession, **where):

@@ -5,13 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-import transaction
 
-from livepreso_scim_addon.models import get_tm_session
 from livepreso_scim_addon.models.scim import ScimToken
-from livepreso_scim_addon.services import instances, tokens
-
-from .test_users import okta_user, patch
+from tests.common.factories import live_token_ids, revoke_token, set_enabled
+from tests.common.scim import ScimClient, okta_user, patch
 
 ENDPOINTS = [
     ("GET", "Users", None),
@@ -70,8 +67,6 @@ def test_own_ids_are_unknown_in_another_instance(testapp, tenant, other_tenant, 
 
 
 def test_lists_show_only_own_users(testapp, tenant, other_tenant, scim):
-    from tests.conftest import ScimClient
-
     scim.post("Users", okta_user("a@example.com"))
     other = ScimClient(testapp, other_tenant)
     other.post("Users", okta_user("a@example.com"))  # the same userName is fine elsewhere
@@ -111,10 +106,8 @@ def test_unknown_paths_inside_an_instance_need_a_token_first(testapp, tenant):
 
 def test_revoked_token_stops_at_once(app, testapp, tenant):
     testapp.get(f"{tenant.base}/Users", headers=tenant.headers, status=200)
-    with transaction.manager:
-        db = get_tm_session(app.registry["dbsession_factory"], transaction.manager)
-        token_id = tokens.list_tokens(db, tenant.id)[0].id
-        assert tokens.revoke_token(db, tenant.id, token_id)
+    [token_id] = live_token_ids(app, tenant)
+    assert revoke_token(app, tenant, token_id)
     response = testapp.get(f"{tenant.base}/Users", headers=tenant.headers, status=401)
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
 
@@ -136,8 +129,7 @@ def test_disabled_or_unknown_instance_is_absent(app, testapp, tenant, scim, enab
     user = scim.post("Users", okta_user()).json
     slug = tenant.slug
     if enabled is False:
-        with transaction.manager:
-            instances.set_enabled(get_tm_session(app.registry["dbsession_factory"], transaction.manager), tenant.id, False)
+        set_enabled(app, tenant, False)
     else:
         slug = "no-such-instance"
     for method, path, body in ENDPOINTS:
@@ -147,20 +139,17 @@ def test_disabled_or_unknown_instance_is_absent(app, testapp, tenant, scim, enab
             assert response.json["status"] == "404", (method, path)
     if enabled is False:
         # Switching back on restores everything.
-        with transaction.manager:
-            instances.set_enabled(get_tm_session(app.registry["dbsession_factory"], transaction.manager), tenant.id, True)
+        set_enabled(app, tenant, True)
         assert scim.get(f"Users/{user['id']}").json == user
 
 
 def test_switched_off_instances_token_opens_nothing_elsewhere(app, testapp, tenant, other_tenant):
     # The token is checked together with its instance's switch: while the switch is
     # off, the token is no token at all, even where the URL names a live instance.
-    with transaction.manager:
-        instances.set_enabled(get_tm_session(app.registry["dbsession_factory"], transaction.manager), tenant.id, False)
+    set_enabled(app, tenant, False)
     response = testapp.get(f"{other_tenant.base}/Users", headers=tenant.headers, status=401)
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
     testapp.get(f"{tenant.base}/Users", headers=tenant.headers, status=404)
     testapp.get(f"{other_tenant.base}/Users", headers=other_tenant.headers, status=200)
-    with transaction.manager:
-        instances.set_enabled(get_tm_session(app.registry["dbsession_factory"], transaction.manager), tenant.id, True)
+    set_enabled(app, tenant, True)
     testapp.get(f"{tenant.base}/Users", headers=tenant.headers, status=200)

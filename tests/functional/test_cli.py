@@ -1,9 +1,13 @@
 """The ``livepreso-scim`` console script: support's switch, tokens and seats, and how it fails.
 
-Most tests call ``run`` in-process (a command costs one bootstrap from the ini file);
-instances are arranged with ``make_tenant`` where the CLI's own ``instance create`` is
-not what a test is about. Tracebacks and exit statuses belong to the process, so the
-failure modes that matter most also run the installed console script as a subprocess.
+Most tests call ``run`` in-process on one ini file per backend, whose app is built once
+for the module (``support_app``) and, like every app of a test, works inside the test's
+savepoint; the command still parses its arguments, bootstraps from that file and runs in
+its own transaction. Loading an ini file itself, and the SQLite write lock, are tested
+with ini files of their own, and real commits. Instances are arranged with
+``make_tenant`` where the CLI's own ``instance create`` is not what a test is about.
+Tracebacks and exit statuses belong to the process, so the failure modes that matter
+most also run the installed console script as a subprocess.
 """
 
 from __future__ import annotations
@@ -20,14 +24,18 @@ import time
 import uuid
 from contextlib import contextmanager
 
+import plaster
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from livepreso_scim_addon.host import LICENSES
 from livepreso_scim_addon.hq.models import LicenseSeats
+from livepreso_scim_addon.models.scim import ScimEvent, ScimSso
 from livepreso_scim_addon.scripts.cli import run
-from tests.conftest import POSTGRES_URL, ROOT, ScimClient, Tenant, make_tenant
+from tests.common import POSTGRES_URL, ROOT
+from tests.common.factories import make_tenant
+from tests.common.scim import ScimClient, Tenant, add_members, group_named, okta_user, set_active
 
 CONSOLE_SCRIPT = os.path.join(os.path.dirname(sys.executable), "livepreso-scim")
 
@@ -46,9 +54,46 @@ def write_ini(path, **settings) -> str:
     return str(path)
 
 
+class _LoaderWithApp:
+    """A plaster loader whose WSGI app is already built; the rest is the real loader's."""
+
+    def __init__(self, loader, app):
+        self._loader, self._app = loader, app
+
+    def get_wsgi_app(self, name=None, defaults=None):
+        return self._app
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+
+@pytest.fixture(scope="module")
+def support_app(database_url, tmp_path_factory):
+    """The app of support's ini file, built once: bootstrapping that file gets it."""
+    path = write_ini(
+        tmp_path_factory.mktemp("cli") / "support.ini",
+        **{"sqlalchemy.url": database_url, "scim.public_url": "https://hq.example.com"},
+    )
+    get_loader = plaster.get_loader
+    loader = get_loader(path, protocols=["wsgi"])
+    app = loader.get_wsgi_app()
+    shared = _LoaderWithApp(loader, app)
+
+    def loader_for(config_uri, protocols=None):
+        return shared if config_uri == path else get_loader(config_uri, protocols=protocols)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plaster, "get_loader", loader_for)  # what pyramid's get_config_loader calls
+        yield path, app
+    app.registry["db_engine"].dispose()
+
+
 @pytest.fixture
-def ini(tmp_path, database_url, app):
-    return write_ini(tmp_path / "test.ini", **{"sqlalchemy.url": database_url, "scim.public_url": "https://hq.example.com"})
+def ini(app, support_app, bind_app) -> str:
+    """Support's ini file (its ``scim.public_url`` is https://hq.example.com)."""
+    path, wsgi_app = support_app
+    bind_app(wsgi_app)
+    return path
 
 
 @pytest.fixture
@@ -159,6 +204,7 @@ def test_manager_password_from_file_and_demo(ini, initech, tmp_path, testapp):
     testapp.get("/scim/v2/initech/Users", headers={"Authorization": f"Bearer {output[-1]}"}, status=200)
 
 
+@pytest.mark.commits  # the command loads an app of its own
 def test_without_a_public_url_printed_urls_say_so(tmp_path, database_url, app):
     ini = write_ini(tmp_path / "bare.ini", **{"sqlalchemy.url": database_url})
     output = cli(ini, "demo").splitlines()
@@ -178,15 +224,9 @@ def test_demo_creates_an_enabled_instance_with_seats_and_runs_twice(ini, testapp
 
 
 def test_seat_changes_by_support_are_in_the_audit_trail(ini, initech, testapp, dbsession):
-    from livepreso_scim_addon.models.scim import ScimEvent
-
-    from .test_groups import group_named
-    from .test_users import okta_user, patch
-
     scim = ScimClient(testapp, initech)
     user = scim.post("Users", okta_user()).json
-    sales = group_named(scim, "Salesperson")
-    scim.patch(f"Groups/{sales['id']}", patch({"op": "add", "path": "members", "value": [{"value": user["id"]}]}), status=204)
+    add_members(scim, group_named(scim, "Salesperson"), user["id"])
     cli(ini, "seats", "set", "initech", "standard", "1")
     dbsession.rollback()
     granted = dbsession.scalars(sa.select(ScimEvent).where(ScimEvent.action == "license_granted")).all()
@@ -196,17 +236,12 @@ def test_seat_changes_by_support_are_in_the_audit_trail(ini, initech, testapp, d
 
 
 def test_events_and_status(ini, initech, testapp):
-    from .test_groups import group_named
-    from .test_users import okta_user, patch
-
     cli(ini, "seats", "set", "initech", "standard", "1")
     scim = ScimClient(testapp, initech)
     ann = scim.post("Users", okta_user("ann@example.com")).json
     bob = scim.post("Users", okta_user("bob@example.com")).json
-    scim.patch(f"Users/{bob['id']}", patch({"op": "replace", "value": {"active": False}}))
-    sales = group_named(scim, "Salesperson")
-    body = patch({"op": "add", "path": "members", "value": [{"value": ann["id"]}, {"value": bob["id"]}]})
-    scim.patch(f"Groups/{sales['id']}", body, status=204)
+    set_active(scim, bob["id"], False)
+    add_members(scim, group_named(scim, "Salesperson"), ann["id"], bob["id"])
     scim.post("Users", okta_user("ann@example.com"), status=409)
 
     lines = [json.loads(line) for line in cli(ini, "events", "initech", "--json").splitlines()]
@@ -230,8 +265,6 @@ def test_events_and_status(ini, initech, testapp):
 
 
 def test_sso_settings_by_support(ini, initech, tmp_path, dbsession, monkeypatch):
-    from livepreso_scim_addon.models.scim import ScimSso
-
     monkeypatch.setenv("SCIM_SSO_KEY", Fernet.generate_key().decode())
     assert "SSO is not configured" in cli(ini, "sso", "show", "initech")
     secret = tmp_path / "secret"
@@ -369,6 +402,7 @@ WRITING_COMMANDS = {
 }
 
 
+@pytest.mark.commits  # the lock is held from another connection
 @pytest.mark.parametrize("command", WRITING_COMMANDS)
 def test_a_writing_command_waits_for_the_servers_write_lock(ini, app, sqlite_path, tmp_path, monkeypatch, command):
     """The lock is taken the moment the command connects and released 0.3 s later, well
@@ -401,6 +435,7 @@ def test_a_writing_command_waits_for_the_servers_write_lock(ini, app, sqlite_pat
     assert locked_at and finished_at - locked_at[0] >= hold
 
 
+@pytest.mark.commits  # the lock is held from another connection, the command runs in another process
 def test_the_write_lock_held_past_the_busy_timeout_is_one_line(initech, sqlite_path, database_url, tmp_path):
     """Reads go on beside the lock (WAL); a write waits 0.2 s, then fails in one line."""
     ini = write_ini(tmp_path / "short.ini", **{"sqlalchemy.url": database_url, "scim.sqlite_busy_timeout_ms": 200})
@@ -429,6 +464,7 @@ class TypedWhileTheDatabaseIsFree(io.StringIO):
         return super().readline(*args)
 
 
+@pytest.mark.commits  # the lock is probed from another connection
 @pytest.mark.parametrize(
     "args",
     [

@@ -5,28 +5,24 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import json
-import threading
 import uuid
-import urllib.error
-import urllib.request
 import warnings
 from urllib.parse import quote
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData, event, select, text
+from sqlalchemy import MetaData, event, func, select
 
-from livepreso_scim_addon.hq.models import HqBase
+from livepreso_scim_addon.hq.models import HqBase, HqUser
 from livepreso_scim_addon.models import Base
 from livepreso_scim_addon.models.filtering import compile_filter
 from livepreso_scim_addon.models.maps import USER_MAP
 from livepreso_scim_addon.models.scim import ScimUser
 from livepreso_scim_addon.scim.filter import parse_filter
-from tests.unit.scim.test_filter import VALID
-
-from .test_users import okta_user
+from tests.common.http import get_json, parallel, send_json
+from tests.common.scim import okta_user
+from tests.common.filters import VALID_USER_FILTERS  # the unit tests' table, on a real database
 
 
 def test_migrations_match_the_models(engine):
@@ -40,13 +36,14 @@ def test_migrations_match_the_models(engine):
     assert differences == []
 
 
-@pytest.mark.parametrize("expression", VALID)
+@pytest.mark.parametrize("expression", VALID_USER_FILTERS)
 def test_every_valid_filter_compiles_and_runs(engine, tenant, expression):
     """The unit tests' table of valid filters, through the SQL compiler on a real database."""
     with engine.connect() as connection:
         connection.execute(select(ScimUser.pk).where(ScimUser.instance_id == tenant.id, compile_filter(USER_MAP, parse_filter(expression))))
 
 
+@pytest.mark.commits  # ANALYZE sets row estimates outside any transaction: TRUNCATE drops them
 def test_user_name_lookup_uses_the_index(engine):
     where = compile_filter(USER_MAP, parse_filter('userName eq "Jane@Example.com"'))
     query = select(ScimUser.pk).where(ScimUser.instance_id == 1, where)
@@ -69,59 +66,32 @@ def test_user_name_lookup_uses_the_index(engine):
     assert "uq_scim_users_instance_user_name" in plan, plan
 
 
-def _post(url, token, body):
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-def _parallel(count, work):
-    results = [None] * count
-    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, work(i))) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
-
-
+@pytest.mark.commits
 def test_parallel_creates_all_succeed(live_server, tenant):
     url = f"{live_server}{tenant.base}/Users"
-    results = _parallel(24, lambda i: _post(url, tenant.token, okta_user(f"user{i}@example.com")))
+    results = parallel(24, lambda i: send_json(url, tenant.token, okta_user(f"user{i}@example.com")))
     assert [status for status, _ in results] == [201] * 24, results
-    with urllib.request.urlopen(
-        urllib.request.Request(f"{url}?count=0", headers={"Authorization": f"Bearer {tenant.token}"})
-    ) as response:
-        assert json.loads(response.read())["totalResults"] == 24
+    assert get_json(f"{url}?count=0", tenant.token)["totalResults"] == 24
 
 
+@pytest.mark.commits
 def test_parallel_duplicates_create_exactly_one(live_server, tenant):
     url = f"{live_server}{tenant.base}/Users"
-    results = _parallel(12, lambda i: _post(url, tenant.token, okta_user("Same@example.com" if i % 2 else "same@EXAMPLE.com")))
+    results = parallel(12, lambda i: send_json(url, tenant.token, okta_user("Same@example.com" if i % 2 else "same@EXAMPLE.com")))
     statuses = sorted(status for status, _ in results)
     assert statuses == [201] + [409] * 11, results
     assert all(body["scimType"] == "uniqueness" for status, body in results if status == 409)
     lookup = url + "?filter=" + quote('userName eq "same@example.com"')
-    with urllib.request.urlopen(urllib.request.Request(lookup, headers={"Authorization": f"Bearer {tenant.token}"})) as response:
-        assert json.loads(response.read())["totalResults"] == 1
+    assert get_json(lookup, tenant.token)["totalResults"] == 1
 
 
-def test_a_failed_request_leaves_no_trace(scim, engine):
+def test_a_failed_request_leaves_no_trace(scim, dbsession):
     """A request is one transaction: the host's HQ user row is rolled back with the rest."""
     scim.post("Users", okta_user("a@example.com"))
-    with engine.connect() as connection:
-        before = connection.execute(text("SELECT count(*) FROM hq_users")).scalar()
+    before = dbsession.scalar(select(func.count()).select_from(HqUser))
+    assert before == 1
     scim.post("Users", okta_user("A@example.com"), status=409)
-    with engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM hq_users")).scalar() == before
+    assert dbsession.scalar(select(func.count()).select_from(HqUser)) == before
 
 
 def test_serialization_failures_are_retried(app, scim, engine):
@@ -147,6 +117,7 @@ def test_serialization_failures_are_retried(app, scim, engine):
     assert scim.get(f"Users/{created['id']}").json["userName"] == "retry@example.com"
 
 
+@pytest.mark.commits  # COMMITs on pooled connections are what it counts
 def test_reads_end_in_commit_so_postgresql_keeps_its_prepared_statements(scim, engine):
     # psycopg forgets its prepared statements on every ROLLBACK; a GET that ended in
     # one would make PostgreSQL plan the user read (three joins) on every request.

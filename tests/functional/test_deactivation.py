@@ -3,39 +3,17 @@
 from __future__ import annotations
 
 import pytest
-import transaction
 
-from livepreso_scim_addon.hq.models import HqUser
-from livepreso_scim_addon.hq.security import hash_password
-from livepreso_scim_addon.models import get_tm_session
-
-from .test_users import okta_user, patch
-
-PASSWORD = "correct horse battery"
+from tests.common.factories import make_hq_user
+from tests.common.hq import PASSWORD, sign_in
+from tests.common.scim import okta_user, patch
 
 
 @pytest.fixture
 def manager(app, tenant):
     """An HQ manager who signs in with a password, then gets managed by Okta."""
-    with transaction.manager:
-        db = get_tm_session(app.registry["dbsession_factory"], transaction.manager)
-        db.add(
-            HqUser(
-                instance_id=tenant.id,
-                login="boss@example.com",
-                login_ci="boss@example.com",
-                is_manager=True,
-                password_hash=hash_password(PASSWORD),
-            )
-        )
+    make_hq_user(app, tenant, "boss@example.com")
     return "boss@example.com"
-
-
-def sign_in(testapp, login, status=303):
-    form = testapp.get("/hq/acme/login").forms[0]
-    form["login"] = login
-    form["password"] = PASSWORD
-    return form.submit(status=status)
 
 
 def deactivate(scim, user_id, how):
@@ -50,7 +28,7 @@ def deactivate(scim, user_id, how):
 
 @pytest.mark.parametrize("how", ["okta-patch", "entra-patch", "put"])
 def test_deactivation_ends_sessions_and_blocks_sign_in(testapp, scim, manager, how):
-    sign_in(testapp, manager)
+    sign_in(testapp, "acme", manager)
     assert testapp.get("/hq/acme/users").status_code == 200
     # Okta pushes the existing HQ manager: the SCIM user adopts the HQ account.
     user = scim.post("Users", okta_user(manager)).json
@@ -60,17 +38,17 @@ def test_deactivation_ends_sessions_and_blocks_sign_in(testapp, scim, manager, h
     assert scim.get(f"Users/{user['id']}").json["active"] is False
     # The very next request of the signed-in browser is anonymous.
     testapp.get("/hq/acme/users", status=303)
-    refused = sign_in(testapp, manager, status=403)
+    refused = sign_in(testapp, "acme", manager, status=403)
     assert "deactivated" in refused.text
 
     scim.patch(f"Users/{user['id']}", patch({"op": "replace", "value": {"active": True}}))
-    sign_in(testapp, manager)
+    sign_in(testapp, "acme", manager)
     assert testapp.get("/hq/acme/users").status_code == 200
 
 
 def test_hq_users_page_shows_what_scim_did(testapp, scim, manager):
     scim.post("Users", okta_user("new.rep@example.com", displayName="New Rep"))
-    sign_in(testapp, manager)
+    sign_in(testapp, "acme", manager)
     page = testapp.get("/hq/acme/users")
     assert "new.rep@example.com" in page.text and "New Rep" in page.text and "SCIM" in page.text
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from livepreso_scim_addon.scim.schemas import USER
 
-from .test_users import ENTERPRISE, okta_user
+from tests.common.scim import ENTERPRISE, okta_user
 
 
 def test_service_provider_config(scim):

@@ -11,8 +11,7 @@ import logging
 
 import pytest
 
-from .test_errors import assert_scim_error
-from .test_users import okta_user
+from tests.common.scim import assert_scim_error, okta_user
 
 UNDECODABLE_PATHS = [
     "/scim/v2/acme/Groups/%ed%a0%80",

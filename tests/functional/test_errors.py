@@ -6,20 +6,7 @@ import json
 
 import pytest
 
-from .test_users import okta_user
-
-ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
-
-
-def assert_scim_error(response, status, scim_type=None):
-    assert response.status_code == status
-    assert response.content_type == "application/scim+json"
-    body = response.json
-    assert body["schemas"] == [ERROR]
-    assert body["status"] == str(status)
-    assert body["detail"]
-    if scim_type:
-        assert body["scimType"] == scim_type
+from tests.common.scim import assert_scim_error, okta_user
 
 
 def test_bad_json_is_invalid_syntax(scim):
@@ -149,12 +136,12 @@ def test_odd_tokens_are_401(testapp, tenant, token):
     assert_scim_error(response, 401)
 
 
-def test_the_body_limit_is_a_setting(database_url, tenant):
+def test_the_body_limit_is_a_setting(database_url, tenant, bind_app):
     import webtest
 
     from livepreso_scim_addon.hq import main
 
-    small = main({}, **{"sqlalchemy.url": database_url, "scim.max_body_bytes": "2000"})
+    small = bind_app(main({}, **{"sqlalchemy.url": database_url, "scim.max_body_bytes": "2000"}))
     try:
         client = webtest.TestApp(small)
         response = client.post_json(f"{tenant.base}/Users", okta_user(title="t" * 2000), headers=tenant.headers, status=413)

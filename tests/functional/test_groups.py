@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import event
 
-from tests.conftest import ScimClient
-
-from .test_users import okta_user, patch
-
-GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
-
-
-def group_named(scim, name):
-    found = scim.get("Groups?filter=" + quote(f'displayName eq "{name}"')).json["Resources"]
-    assert len(found) == 1, name
-    return found[0]
+from livepreso_scim_addon.hq.models import HqUser
+from livepreso_scim_addon.models.scim import ScimUser, utcnow
+from tests.common.db import statements_sent
+from tests.common.factories import set_seats
+from tests.common.scim import GROUP, ScimClient, group_named, member_ids, okta_user, patch
 
 
 @pytest.fixture
 def users(scim):
     return [scim.post("Users", okta_user(f"u{i}@example.com", displayName=f"User {i}")).json for i in range(4)]
-
-
-def member_ids(scim, group_id):
-    return sorted(m["value"] for m in scim.get(f"Groups/{group_id}").json.get("members", []))
 
 
 def test_license_groups_exist_from_the_start(scim):
@@ -242,24 +232,14 @@ def test_etags_on_groups(scim):
     assert scim.patch(url, stale, headers={"If-Match": group["meta"]["version"]}, status=412).json["status"] == "412"
 
 
-def _statements(engine, action):
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+def _statements(engine, action) -> list[str]:
+    with statements_sent(engine) as sent:
         action()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return statements
+    return [s.statement for s in sent]
 
 
 @pytest.mark.parametrize("license_group", [False, True])
 def test_membership_changes_cost_a_fixed_number_of_statements(app, scim, engine, license_group):
-    from tests.functional.test_licensing import set_seats
-
     set_seats(app, scim.tenant, "standard", 500)
     people = _bulk_users(scim, 1010)
     counts = {}
@@ -280,12 +260,6 @@ def test_membership_changes_cost_a_fixed_number_of_statements(app, scim, engine,
 
 def _bulk_users(scim, count):
     """Users inserted straight into the tables: the test is about groups, not N POSTs."""
-    import uuid
-
-    from livepreso_scim_addon.models.scim import ScimUser, utcnow
-
-    from livepreso_scim_addon.hq.models import HqUser
-
     session = scim.testapp.app.registry["dbsession_factory"]()
     now = utcnow()
     ids = [str(uuid.uuid4()) for _ in range(count)]

@@ -2,46 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import re
 
 import pytest
-import transaction
 
-from livepreso_scim_addon.hq.models import HqUser
-from livepreso_scim_addon.hq.security import hash_password
-from livepreso_scim_addon.models import get_tm_session
-from livepreso_scim_addon.services import instances
-
-from .test_users import okta_user, patch
-
-PASSWORD = "a long enough password"
-
-
-@functools.cache
-def password_hash() -> str:
-    """One argon2 hash of PASSWORD for every test user: each hash costs 0.1-0.5 s."""
-    return hash_password(PASSWORD)
-
-
-def make_hq_user(app, tenant, login, is_manager=True):
-    with transaction.manager:
-        db = get_tm_session(app.registry["dbsession_factory"], transaction.manager)
-        db.add(
-            HqUser(
-                instance_id=tenant.id,
-                login=login,
-                login_ci=login.lower(),
-                is_manager=is_manager,
-                password_hash=password_hash(),
-            )
-        )
-
-
-def sign_in(testapp, slug, login):
-    form = testapp.get(f"/hq/{slug}/login").forms[0]
-    form["login"], form["password"] = login, PASSWORD
-    form.submit(status=303)
+from tests.common.factories import make_hq_user, set_enabled
+from tests.common.hq import sign_in
+from tests.common.scim import okta_user, patch
 
 
 @pytest.fixture
@@ -136,8 +103,7 @@ def test_revocation_is_immediate(testapp, manager, tenant):
 
 
 def test_disabled_instance_shows_only_the_notice(app, testapp, manager, tenant):
-    with transaction.manager:
-        instances.set_enabled(get_tm_session(app.registry["dbsession_factory"], transaction.manager), tenant.id, False)
+    set_enabled(app, tenant, False)
     response = page(testapp)
     notice = response.html.find(id="scim-disabled").text
     assert notice == "SCIM provisioning is not enabled for this instance — contact support@livepreso.com"

@@ -20,7 +20,8 @@ from livepreso_scim_addon.hq.models import HqLoginFailure, HqSession
 from livepreso_scim_addon.hq.security import HqSettings
 from livepreso_scim_addon.models.scim import utcnow
 
-from .test_hq_scim_page import PASSWORD, make_hq_user
+from tests.common.factories import make_hq_user
+from tests.common.hq import PASSWORD, sign_in
 
 LIMITS = {
     "hq.login_max_failures": "2",
@@ -33,10 +34,15 @@ OFFICE, ELSEWHERE = "198.51.100.7", "203.0.113.9"
 
 
 @pytest.fixture(scope="module")
-def hq_app(database_url):
+def hq_wsgi_app(database_url):
     app = main({}, **{"sqlalchemy.url": database_url, "scim.sqlite_busy_timeout_ms": "10000", **LIMITS})
     yield app
     app.registry["db_engine"].dispose()
+
+
+@pytest.fixture
+def hq_app(hq_wsgi_app, bind_app):
+    return bind_app(hq_wsgi_app)
 
 
 def new_browser(hq_app, https=False):
@@ -55,9 +61,7 @@ def browser(app, hq_app, tenant):
 
 
 def try_password(browser, login, password, status, address=OFFICE, headers=None):
-    form = browser.get("/hq/acme/login").forms[0]
-    form["login"], form["password"] = login, password
-    return form.submit(status=status, extra_environ={"REMOTE_ADDR": address}, headers=headers)
+    return sign_in(browser, "acme", login, password, status=status, extra_environ={"REMOTE_ADDR": address}, headers=headers)
 
 
 def error_text(page) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import event
 
-from .test_users import ENTERPRISE, okta_user, patch
+from tests.common.db import statements_sent
+from tests.common.scim import ENTERPRISE, okta_user, patch
 
 
 @pytest.fixture
@@ -184,16 +184,9 @@ def test_search_endpoint(scim, people):
 
 def _user_queries(scim, engine, url):
     """(the response, the statements that read scim_users) for one GET."""
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(engine) as sent:
         response = scim.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    statements = [s.statement for s in sent]
     assert not any("scim_user_values" in s and "FROM scim_users" not in s for s in statements)
     return response.json, [s for s in statements if "FROM scim_users" in s and "scim_tokens" not in s]
 
@@ -245,17 +238,9 @@ def test_paging_seeks_from_the_last_page_and_stays_exact(scim, people, engine):
     and return exactly what OFFSET would, also when users come and go in between."""
     everyone = [r["id"] for r in scim.get("Users?count=100").json["Resources"]]
     assert _page_ids(scim, 1) == everyone[0:2]
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(engine) as sent:
         assert _page_ids(scim, 3) == everyone[2:4]
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    page = [s for s in statements if "FROM scim_users" in s and "LIMIT" in s]
+    page = [s.statement for s in sent if "FROM scim_users" in s.statement and "LIMIT" in s.statement]
     assert page and "scim_users.pk >" in page[-1]  # a seek, not a skip
     # Someone before the cursor is deleted: the next page must still be startIndex 5 of
     # the new list, not of the old one.

@@ -8,8 +8,9 @@ import webtest
 from livepreso_scim_addon.hq import main
 from livepreso_scim_addon.settings import parse_public_url
 
-from .test_hq_scim_page import make_hq_user, sign_in
-from .test_users import okta_user
+from tests.common.factories import make_hq_user
+from tests.common.hq import sign_in
+from tests.common.scim import okta_user
 
 FORGED = {"Host": "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"}
 #: A signed-in browser keeps talking to the public host (its cookies are for that host).
@@ -28,11 +29,17 @@ def _public_app(database_url, tmp_path_factory, public_url):
 
 
 @pytest.fixture(scope="module")
-def public_app(database_url, tmp_path_factory):
+def public_wsgi_app(database_url, tmp_path_factory):
     app = _public_app(database_url, tmp_path_factory, "https://hq.example.com:8443")
-    # The client talks https to the public host, as a browser behind the proxy would.
-    yield webtest.TestApp(app, extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "hq.example.com:8443"})
+    yield app
     app.registry["db_engine"].dispose()
+
+
+@pytest.fixture
+def public_app(public_wsgi_app, bind_app):
+    bind_app(public_wsgi_app)
+    # The client talks https to the public host, as a browser behind the proxy would.
+    return webtest.TestApp(public_wsgi_app, extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "hq.example.com:8443"})
 
 
 def test_scim_locations_come_from_the_public_url(app, public_app, tenant):
@@ -57,7 +64,6 @@ def test_hq_redirects_and_base_url_come_from_the_public_url(app, public_app, ten
 def test_csrf_origin_is_checked_against_the_public_origin(app, public_app, tenant):
     """The public URL is https, so Pyramid checks a form's Origin against it."""
     make_hq_user(app, tenant, "boss@acme.com")
-    public_app.reset()
     sign_in(public_app, "acme", "boss@acme.com")  # webtest sends the form page as Referer
     form = public_app.get("/hq/acme/scim").forms["generate-token"]
     fields = dict(form.submit_fields())
@@ -66,9 +72,9 @@ def test_csrf_origin_is_checked_against_the_public_origin(app, public_app, tenan
     assert ok.html.find(id="new-token").text.startswith("lpscim_")
 
 
-def test_a_public_url_with_a_path_prefixes_every_url(app, tenant, database_url, tmp_path_factory):
+def test_a_public_url_with_a_path_prefixes_every_url(app, tenant, database_url, tmp_path_factory, bind_app):
     """A proxy that mounts the app at /livepreso and strips the prefix."""
-    wsgi = _public_app(database_url, tmp_path_factory, "https://example.com/livepreso/")
+    wsgi = bind_app(_public_app(database_url, tmp_path_factory, "https://example.com/livepreso/"))
     try:
         response = webtest.TestApp(wsgi).post_json("/scim/v2/acme/Users", okta_user(), headers=tenant.headers, status=201)
         assert response.headers["Location"].startswith("https://example.com/livepreso/scim/v2/acme/Users/")

@@ -14,13 +14,17 @@ import datetime as dt
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, event, insert
+from sqlalchemy import create_engine, insert
 
 from livepreso_scim_addon.models.migrations import downgrade, scratch_database, upgrade
 from livepreso_scim_addon.models.scim import ScimGroup, ScimMembership, ScimUser, ScimUserValue
-from tests.conftest import POSTGRES_URL
+from tests.common import POSTGRES_URL
+from tests.common.db import statements_sent
+from tests.common.scim import patch
 
-from .test_users import patch
+# The plans are read on a connection of their own, beside the requests' committed rows,
+# and the tables' settings change there: a savepoint's locks would block it.
+pytestmark = pytest.mark.commits
 
 USERS_PER_INSTANCE = 3_000
 TABLES = ["scim_users", "scim_user_values", "scim_groups", "scim_memberships"]
@@ -35,17 +39,9 @@ def postgresql(engine):
 
 def sent_by(engine, request, table="scim_users") -> list[tuple[str, dict]]:
     """The statements over ``table`` that ``request()`` sends, with their parameters."""
-    sent = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        if f"FROM {table}" in statement:
-            sent.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with statements_sent(engine) as everything:
         request()
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
+    sent = [(s.statement, s.parameters) for s in everything if f"FROM {table}" in s.statement]
     assert sent, f"the request read nothing from {table}"
     return sent
 

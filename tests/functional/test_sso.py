@@ -23,26 +23,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx2
 import pytest
-import transaction
 import webtest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from livepreso_scim_addon.models import get_tm_session
 from livepreso_scim_addon.models.scim import ScimSso, ScimUser
-from livepreso_scim_addon.services import sso
-from tests.unit.test_oidc import make_key, sign
-
-from .test_hq_scim_page import make_hq_user
-from .test_users import okta_user, patch
+from tests.common import factories
+from tests.common.factories import link_subject, make_hq_user
+from tests.common.hq import sign_in
+from tests.common.oidc import make_key, sign
+from tests.common.scim import okta_user, patch
 
 CLIENT_SECRET = "correct-horse-battery-staple"
 JANE = "jane.doe@example.com"
 
 
 def configure_sso(app, tenant, issuer, client_id, secret=CLIENT_SECRET):
-    with transaction.manager:
-        db = get_tm_session(app.registry["dbsession_factory"], transaction.manager)
-        sso.configure(db, sso.secret_box(app.registry.settings), tenant.id, issuer, client_id, secret)
+    factories.configure_sso(app, tenant, issuer, client_id, secret)
 
 
 @pytest.fixture
@@ -89,13 +85,6 @@ def linked_subject(dbsession, user_id: str) -> str | None:
     return dbsession.scalar(select(ScimUser.oidc_subject).where(ScimUser.id == user_id))
 
 
-def link_subject(app, user_id: str, subject: str) -> None:
-    """As an earlier sign-in with a verified email would have."""
-    with transaction.manager:
-        db = get_tm_session(app.registry["dbsession_factory"], transaction.manager)
-        db.execute(update(ScimUser).where(ScimUser.id == user_id).values(oidc_subject=subject))
-
-
 def sign_in_through_provider(browser, base: str):
     """Follow the redirects of an SSO sign-in by hand, as a browser would; the last answer."""
     start = browser.get(f"{base}/sso/acme/login")
@@ -107,6 +96,7 @@ def sign_in_through_provider(browser, base: str):
     return browser.get(callback)
 
 
+@pytest.mark.commits
 def test_linked_user_signs_in_and_deactivation_ends_it(
     app, iam_server, live_server, tenant, oidc_client, person, scim, browser
 ):
@@ -125,6 +115,7 @@ def test_linked_user_signs_in_and_deactivation_ends_it(
     assert refused.status_code == 403 and "deactivated" in refused.text
 
 
+@pytest.mark.commits
 def test_an_unverified_email_never_takes_over_a_manager(
     app, iam_server, live_server, tenant, oidc_client, person, scim, browser, dbsession
 ):
@@ -141,6 +132,7 @@ def test_an_unverified_email_never_takes_over_a_manager(
     assert linked_subject(dbsession, adopted["id"]) is None
 
 
+@pytest.mark.commits
 def test_preferred_username_is_never_a_key(app, iam_server, live_server, tenant, oidc_client, scim, browser, dbsession):
     # Canaille sends the display name as preferred_username: anyone may choose it.
     mallory = iam_server.random_user(
@@ -164,6 +156,7 @@ def canaille_claims(iam_server):
     mapping.update(saved)
 
 
+@pytest.mark.commits
 @pytest.mark.parametrize("said", ["false", "true"])
 def test_email_verified_as_a_string_is_not_verified(
     app, iam_server, live_server, tenant, oidc_client, person, scim, browser, dbsession, canaille_claims, said
@@ -175,6 +168,7 @@ def test_email_verified_as_a_string_is_not_verified(
     assert linked_subject(dbsession, target["id"]) is None
 
 
+@pytest.mark.commits
 def test_unprovisioned_people_get_no_session(app, iam_server, live_server, tenant, oidc_client, person, browser, caplog):
     configure_sso(app, tenant, iam_server.url, oidc_client.client_id)
     answer = sign_in_through_provider(browser, live_server)
@@ -183,6 +177,7 @@ def test_unprovisioned_people_get_no_session(app, iam_server, live_server, tenan
     assert f"subject '{person.user_name}' is linked to no user" in caplog.text
 
 
+@pytest.mark.commits
 def test_wrong_client_secret_is_a_clear_failure(app, iam_server, live_server, tenant, oidc_client, person, scim, browser):
     scim.post("Users", okta_user(JANE))
     configure_sso(app, tenant, iam_server.url, oidc_client.client_id, secret="not-the-secret")
@@ -190,6 +185,7 @@ def test_wrong_client_secret_is_a_clear_failure(app, iam_server, live_server, te
     assert answer.status_code == 400 and "could not be completed" in answer.text
 
 
+@pytest.mark.commits
 def test_state_is_checked_and_used_once(app, iam_server, live_server, tenant, oidc_client, person, scim, browser):
     linked = scim.post("Users", okta_user(JANE)).json
     link_subject(app, linked["id"], person.user_name)
@@ -207,6 +203,7 @@ def test_state_is_checked_and_used_once(app, iam_server, live_server, tenant, oi
     assert browser.get(forged).status_code == 400
 
 
+@pytest.mark.commits
 def test_provider_down_and_sso_off_are_pages_not_errors(app, live_server, tenant, testapp, caplog):
     assert testapp.get("/sso/acme/login", status=404).html.find(id="sso-message")
     configure_sso(app, tenant, "http://127.0.0.1:9/", "client")  # nothing listens on port 9
@@ -221,13 +218,11 @@ def test_the_client_secret_is_stored_encrypted(app, tenant, dbsession):
     configure_sso(app, tenant, "https://acme.okta.com", "0oa123")
     row = dbsession.get(ScimSso, tenant.id)
     assert CLIENT_SECRET not in row.client_secret_encrypted
-    assert sso.active_settings(dbsession, sso.secret_box(app.registry.settings), tenant.id).client_secret == CLIENT_SECRET
+    assert factories.active_sso_settings(app, tenant).client_secret == CLIENT_SECRET
     assert json.dumps({"issuer": row.issuer}) == '{"issuer": "https://acme.okta.com"}'
 
 
 def test_hq_shows_sso_and_the_uris_to_register(app, tenant, testapp):
-    from .test_hq_scim_page import make_hq_user, sign_in
-
     make_hq_user(app, tenant, "boss@acme.com")
     sign_in(testapp, "acme", "boss@acme.com")
     before = testapp.get("/hq/acme/scim").html
@@ -284,7 +279,8 @@ class HandMadeProvider:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.issuer = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # Polled often: shutdown() waits for the loop to look (every 0.5 s by default).
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
         self.thread.start()
 
     def discovery(self) -> dict:
@@ -321,13 +317,18 @@ def signing_key():
     return make_key("rsa", "hand-made-1", "RS256")
 
 
-@pytest.fixture
-def hand_made(app, tenant, signing_key):
-    """The instance's SSO, at a hand-made provider; and a provisioned user, Jane."""
+@pytest.fixture(scope="module")
+def hand_made_provider(signing_key):
     provider = HandMadeProvider(signing_key)
-    configure_sso(app, tenant, provider.issuer, HAND_MADE_CLIENT)
     yield provider
     provider.close()
+
+
+@pytest.fixture
+def hand_made(app, tenant, hand_made_provider):
+    """The instance's SSO, at a hand-made provider."""
+    configure_sso(app, tenant, hand_made_provider.issuer, HAND_MADE_CLIENT)
+    return hand_made_provider
 
 
 @pytest.fixture

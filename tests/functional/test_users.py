@@ -2,42 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from livepreso_scim_addon.hq.models import HqUser
-from livepreso_scim_addon.models.scim import ScimUser
-
-CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
-ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-
-
-def okta_user(user_name="jane.doe@example.com", **extra):
-    """The body Okta sends to create a user (Okta SCIM 2.0 reference)."""
-    body = {
-        "schemas": [CORE],
-        "userName": user_name,
-        "name": {"givenName": "Jane", "familyName": "Doe"},
-        "emails": [{"primary": True, "value": user_name, "type": "work"}],
-        "displayName": "Jane Doe",
-        "locale": "en-US",
-        "externalId": "00ujl29u0le5T6Aj10h7",
-        "groups": [],
-        "password": "1mz050nq",
-        "active": True,
-    }
-    body.update(extra)
-    return body
-
-
-def patch(*operations):
-    return {"schemas": [PATCH_OP], "Operations": list(operations)}
-
-
-def hq_user(dbsession, user_id) -> HqUser:
-    dbsession.rollback()  # end the last read: see what the requests committed since
-    scim_user = dbsession.scalar(select(ScimUser).where(ScimUser.id == user_id))
-    return dbsession.get(HqUser, scim_user.host_user_id)
+from tests.common.hq import hq_user
+from tests.common.scim import CORE, ENTERPRISE, PATCH_OP, okta_user, patch
 
 
 def test_create_returns_the_full_resource_without_password(scim, dbsession):

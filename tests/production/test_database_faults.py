@@ -24,9 +24,10 @@ from livepreso_scim_addon.hq import main
 from livepreso_scim_addon.models import get_engine
 from livepreso_scim_addon.models.migrations import scratch_database
 from livepreso_scim_addon.views import unavailable
+from tests.common import POSTGRES_URL
 from tests.common.dblink import DatabaseLink
-from tests.conftest import POSTGRES_URL, make_tenant
-from tests.functional.test_hq_scim_page import make_hq_user, sign_in
+from tests.common.factories import make_hq_user, make_tenant
+from tests.common.hq import sign_in
 
 
 def needs_postgres(test):

@@ -15,13 +15,14 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from livepreso_scim_addon.hq import main
-from tests.browser.conftest import needs_chromium, start_chromium
-from tests.functional.test_hq_scim_page import PASSWORD, make_hq_user
-from tests.functional.test_users import okta_user
+from tests.common.chromium import needs_chromium, start_chromium
+from tests.common.factories import make_hq_user
+from tests.common.hq import PASSWORD
+from tests.common.scim import okta_user
+from tests.common.servers import deployed, free_port, needs_nginx, waitress_serving
 
-from .conftest import deployed, free_port, needs_nginx
-
-pytestmark = needs_nginx
+# Served by waitress (and nginx), whose threads must see the data: real commits.
+pytestmark = [needs_nginx, pytest.mark.commits]
 
 # What a client could send to make the app build its URLs elsewhere: nginx's
 # proxy_set_header replaces the X-Forwarded-* ones, and scim.public_url makes Host moot.
@@ -197,8 +198,6 @@ def test_large_bodies_leave_no_open_file_behind(app, tenant):
     temporary file nobody closed (a ResourceWarning each, an error in this suite)."""
     import gc
 
-    from .conftest import waitress_serving
-
     with waitress_serving(app) as port:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         try:
@@ -214,8 +213,6 @@ def test_large_bodies_leave_no_open_file_behind(app, tenant):
 def test_waitress_leaves_oversized_bodies_to_the_add_on(app, tenant):
     """production.ini's waitress limit is above the proxy's: waitress never cuts a body
     the proxy let through; the add-on answers it with a SCIM 413."""
-    from .conftest import waitress_serving
-
     with waitress_serving(app) as port:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         try:

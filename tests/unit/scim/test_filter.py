@@ -23,6 +23,7 @@ from livepreso_scim_addon.scim.filter import (
     validate_filter,
 )
 from livepreso_scim_addon.scim.schemas import CORE_USER, ENTERPRISE_USER, USER, Attribute
+from tests.common.filters import VALID_USER_FILTERS
 
 ENTERPRISE_2_0 = "urn:ietf:params:scim:schemas:extension:enterprise:2.0"
 
@@ -387,32 +388,8 @@ def test_a_compared_complex_attribute_means_its_value():
 
 # --- validate_filter --------------------------------------------------------------
 
-VALID = [
-    'userName eq "x"',
-    'externalId eq "00u1"',
-    'id eq "abc"',
-    'emails eq "x@y.com"',
-    'emails co "@example.com"',
-    'emails[type eq "work"].value eq "x@y.com"',
-    'emails[type eq "work" and primary eq true]',
-    "active eq true",
-    "not (active eq false)",
-    "active ne false",
-    'meta.lastModified gt "2011-05-13T04:42:34Z"',
-    'meta.created le "2011-05-13"',
-    f'{ENTERPRISE_USER}:manager.value eq "m"',
-    f'{ENTERPRISE_USER}:employeeNumber eq "7"',
-    f'{CORE_USER}:userName sw "j"',
-    "name pr",
-    "emails pr",
-    'name.familyName eq "Doe" or name.givenName co "an"',
-    'groups.value eq "g1"',
-    "active eq null",
-    "userName ne null",
-]
 
-
-@pytest.mark.parametrize("text", VALID)
+@pytest.mark.parametrize("text", VALID_USER_FILTERS)
 def test_validate_filter_accepts(text):
     assert validate_filter(USER, parse_filter(text)) is None
 
@@ -482,6 +459,8 @@ MATCHES = [
     (EMAILS, {"primary": "False"}, "primary eq true", False),
     (EMAILS, {"primary": False}, "primary ne true", True),
     (EMAILS, {"primary": "maybe"}, "primary eq true", False),
+    (EMAILS, {"primary": "1"}, "primary eq true", False),  # one rule for booleans: leniency.boolean
+    (EMAILS, {"primary": 0}, "primary eq false", False),
     (EMAILS, {"value": "A@Example.com"}, 'value co "EXAMPLE"', True),
     (EMAILS, {"value": "A@Example.com"}, 'value sw "a@"', True),
     (EMAILS, {"value": "A@Example.com"}, 'value ew ".COM"', True),
