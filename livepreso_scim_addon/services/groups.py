@@ -16,6 +16,7 @@ from ..models.filtering import compile_value_filter
 from ..models.listing import list_page
 from ..models.maps import GROUP_MAP
 from ..models.scim import ScimGroup, ScimMembership, ScimUser, utcnow
+from ..scim import leniency
 from ..scim.errors import invalid_value, mutability
 from ..scim.patch import PatchOperation, apply_patch, numbered_errors, parse_patch, split_operations
 from ..scim.query import ListQuery
@@ -26,6 +27,7 @@ from .audit import AuditAction, AuditService
 from .licensing import LicenseService, queue_times
 from .resources import ISSUED_ID, ProvisioningService, UniqueName, bump_version, etag
 
+_MEMBERS = GROUP.schema.attribute("members")
 DISPLAY_NAME = UniqueName(ScimGroup, "display_name_ci", "A group with displayName '{name}' already exists.")
 
 
@@ -207,13 +209,13 @@ class _Membership:
         if path.sub is not None or (path.filter is not None and op != "remove"):
             raise mutability("Members are added or removed whole; their sub-attributes cannot be changed.")
         if op == "remove":
+            listed = leniency.removed_values(_MEMBERS, value)  # Entra removes with a value list
             if path.filter is not None:
                 self._remove_where(path.filter)
-            elif value is None:
+            elif listed is None:
                 self.remove_all()
             else:
-                # Entra removes with a value list: {"path": "members", "value": [{"value": "<id>"}]}
-                self.remove(_member_ids(value))
+                self.remove(_member_ids(listed))
             return
         if value is None:
             raise invalid_value(f"'{op}' of members needs a value.")

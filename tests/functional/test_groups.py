@@ -123,6 +123,31 @@ def test_unknown_members_are_invalid_and_nothing_applies(scim, other_tenant, tes
     assert scim.post("Groups", {"displayName": "X", "members": [{"value": stranger["id"]}]}, status=400)
 
 
+def test_a_members_path_may_name_the_core_group_schema(scim, users):
+    """RFC 7644 §3.10: ``urn:...:core:2.0:Group:members`` is the members attribute itself."""
+    group = scim.post("Groups", {"displayName": "Team"}).json
+    url = f"Groups/{group['id']}"
+    scim.patch(url, patch({"op": "add", "path": f"{GROUP}:members", "value": [{"value": users[0]["id"]}]}), status=204)
+    assert member_ids(scim, group["id"]) == [users[0]["id"]]
+    remove = f'{GROUP}:members[value eq "{users[0]["id"]}"]'
+    scim.patch(url, patch({"op": "remove", "path": remove}), status=204)
+    assert member_ids(scim, group["id"]) == []
+
+
+def test_a_failed_member_operation_is_named_by_its_number(scim, users):
+    group = scim.post("Groups", {"displayName": "Team"}).json
+    response = scim.patch(
+        f"Groups/{group['id']}",
+        patch(
+            {"op": "replace", "path": "displayName", "value": "Renamed"},
+            {"op": "add", "path": "members"},
+        ),
+        status=400,
+    )
+    assert response.json["detail"] == "Operation 2: 'add' of members needs a value."
+    assert scim.get(f"Groups/{group['id']}").json["displayName"] == "Team"
+
+
 def test_member_sub_attributes_are_immutable(scim, users):
     group = scim.post("Groups", {"displayName": "Team", "members": [{"value": users[0]["id"]}]}).json
     path = f'members[value eq "{users[0]["id"]}"].display'
