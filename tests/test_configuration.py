@@ -1,4 +1,5 @@
-"""The shipped ini files: production takes its database from the environment, holds no secret."""
+"""The shipped ini files: production takes its database from the environment, holds no secret;
+each Alembic history has its section."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import configparser
 import os
 
 import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from pyramid.paster import get_appsettings
 
 from livepreso_scim_addon.models import database_url
+from livepreso_scim_addon.models.migrations import ADDON, REFERENCE_HQ
 from tests.common import ROOT
 
 
@@ -45,3 +49,17 @@ def test_ini_files_name_the_public_url(monkeypatch):
     assert load_settings(development).public_url == "http://127.0.0.1:6543"
     monkeypatch.setenv("SCIM_PUBLIC_URL", "https://hq.example.com")
     assert load_settings(get_appsettings(os.path.join(ROOT, "production.ini"))).public_url == "https://hq.example.com"
+
+
+@pytest.mark.parametrize("name", ["development.ini", "production.ini"])
+def test_ini_files_hold_each_alembic_history_apart(name):
+    """`make migrate`: `alembic -c INI upgrade head` runs the reference HQ's history (the
+    default section, where a real HQ's own stands), `alembic -c INI -n scim_alembic upgrade
+    head` the add-on's; each holds only its own revisions, on one line of descent."""
+    path = os.path.join(ROOT, name)
+    for section, history, prefix in (("alembic", REFERENCE_HQ, "hq_"), ("scim_alembic", ADDON, "scim_")):
+        config = Config(path, ini_section=section)
+        assert config.get_main_option("script_location") == history.script_location
+        script = ScriptDirectory.from_config(config)
+        assert len(script.get_heads()) == 1
+        assert all(revision.revision.startswith(prefix) for revision in script.walk_revisions())

@@ -62,7 +62,10 @@ class ScimUser(Base):
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     id: Mapped[str] = mapped_column(String(36), unique=True)
     instance_id: Mapped[int] = mapped_column(Integer)
-    host_user_id: Mapped[int] = mapped_column(Integer)
+    #: The host's key for this person: opaque text, at most 255 characters (the host
+    #: contract; the reference HQ's integer ids as decimal text). Like SCIM_STRING, no
+    #: declared length on PostgreSQL (migration scim_0008).
+    host_user_id: Mapped[str] = mapped_column(String(255).with_variant(String(), "postgresql"))
     user_name: Mapped[str] = mapped_column(SCIM_STRING)
     # userName is caseExact false: the lower-cased copy carries the per-instance
     # uniqueness constraint and the index behind Okta's existence check.
@@ -169,7 +172,7 @@ class ScimGroup(Base):
     display_name: Mapped[str] = mapped_column(SCIM_STRING)
     display_name_ci: Mapped[str] = mapped_column(SCIM_STRING)
     external_id: Mapped[str | None] = mapped_column(SCIM_STRING)
-    license: Mapped[str | None] = mapped_column(String(16))
+    license: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

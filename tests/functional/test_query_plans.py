@@ -65,7 +65,7 @@ def bulk_load(connection, instance_id: int, count: int, groups: int = 10) -> lis
     connection.execute(
         insert(ScimUser),
         [
-            {"id": user_id, "instance_id": instance_id, "host_user_id": i, "user_name": f"user{i}@example.com",
+            {"id": user_id, "instance_id": instance_id, "host_user_id": str(i), "user_name": f"user{i}@example.com",
              "user_name_ci": f"user{i}@example.com", "name_given": "Bulk", "name_family": f"User {i}",
              "active": True, "created_at": now, "updated_at": now, "version": 1}
             for i, user_id in enumerate(ids)

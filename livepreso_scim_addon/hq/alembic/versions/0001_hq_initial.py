@@ -1,4 +1,4 @@
-"""The reference HQ's tables (a real HQ has its own and never runs this branch).
+"""The reference HQ's tables (a real HQ has its own and never runs this history).
 
 Revision ID: hq_0001
 Revises:
