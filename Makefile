@@ -21,15 +21,20 @@ $(STAMP): setup.py $(BIN)/python
 
 install: $(STAMP)
 
+# The reference HQ's history ([alembic], as a host's own), then the add-on's ([scim_alembic]).
 migrate: install
 	mkdir -p var
-	$(BIN)/alembic -c $(CONFIG) upgrade heads
+	$(BIN)/alembic -c $(CONFIG) upgrade head
+	$(BIN)/alembic -c $(CONFIG) -n scim_alembic upgrade head
 
 run: migrate
-	$(BIN)/livepreso-scim $(CONFIG) demo
+	$(BIN)/livepreso-hq $(CONFIG) demo
 	$(BIN)/pserve $(CONFIG)
 
+# The import contracts first (.importlinter): the add-on never imports the reference HQ,
+# which uses only the add-on's public entry points; dependencies run one way.
 test: install
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Okta's hot paths at 1,000 to 100,000 users (PostgreSQL too when SCIM_TEST_POSTGRES_URL

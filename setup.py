@@ -30,6 +30,8 @@ extras = {
     "testing": [
         "WebTest>=3.0",
         "pytest>=8.0",
+        # The import contracts in .importlinter: one seam between the add-on and its host.
+        "import-linter>=2.1",
         "psycopg[binary]>=3.3",
         # A real SCIM client that checks protocol compliance (see README, Dependencies).
         "scim2-tester[httpx2]>=0.5",
@@ -59,6 +61,10 @@ setup(
     extras_require=extras,
     entry_points={
         "paste.app_factory": ["main = livepreso_scim_addon.hq:main"],
-        "console_scripts": ["livepreso-scim = livepreso_scim_addon.scripts.cli:main"],
+        "console_scripts": [
+            "livepreso-scim = livepreso_scim_addon.scripts.cli:main",
+            # The reference HQ's own commands (instances, managers, passwords, the demo).
+            "livepreso-hq = livepreso_scim_addon.hq.scripts:main",
+        ],
     },
 )

@@ -41,8 +41,8 @@ import sqlalchemy as sa  # noqa: E402
 import webtest  # noqa: E402
 from pyramid.config import Configurator  # noqa: E402
 
-from livepreso_scim_addon.host import Host  # noqa: E402
 from livepreso_scim_addon.hq import main  # noqa: E402
+from livepreso_scim_addon.hq.instances import create_instance  # noqa: E402
 from livepreso_scim_addon.hq.models import HqUser  # noqa: E402
 from livepreso_scim_addon.models.migrations import refresh_statistics, scratch_database  # noqa: E402
 from livepreso_scim_addon.models.scim import ScimToken, ScimUser, ScimUserValue  # noqa: E402
@@ -73,7 +73,7 @@ def seed(app, size: int, analyze: bool = False) -> tuple[int, str, list[str]]:
     try:
         request = env["request"]
         with request.tm:
-            instance = build_service(request, Host).create_instance(request.dbsession, "bench", "Bench")
+            instance = create_instance(request.dbsession, "bench", "Bench")
             build_service(request, InstanceService).set_enabled(instance.id, True)
             _, token = build_service(request, TokenService).create(instance.id, "bench")
     finally:
@@ -91,7 +91,7 @@ def seed(app, size: int, analyze: bool = False) -> tuple[int, str, list[str]]:
                 [
                     {"instance_id": instance.id, "login": f"user{i}@example.com",
                      "login_ci": f"user{i}@example.com", "email": f"user{i}@example.com", "active": True,
-                     "is_manager": False, "scim_managed": True, "created_at": now}
+                     "break_glass_manager": False, "scim_managed": True, "created_at": now}
                     for i in range(start, min(size, start + 10_000))
                 ],
             )
@@ -101,7 +101,7 @@ def seed(app, size: int, analyze: bool = False) -> tuple[int, str, list[str]]:
             connection.execute(
                 sa.insert(ScimUser),
                 [
-                    {"id": ids[i], "instance_id": instance.id, "host_user_id": host_ids[f"user{i}@example.com"],
+                    {"id": ids[i], "instance_id": instance.id, "host_user_id": str(host_ids[f"user{i}@example.com"]),
                      "user_name": f"user{i}@example.com", "user_name_ci": f"user{i}@example.com",
                      "name_given": "Bench", "name_family": f"User {i}", "display_name": f"Bench User {i}",
                      "active": True, "created_at": now, "updated_at": now, "version": 1}

@@ -18,8 +18,9 @@ class ScimSettings:
     max_body_bytes: int = 1024 * 1024
     #: Where the HQ pages live: {hq_route_prefix}/{instance}/scim
     hq_route_prefix: str = "/hq"
-    #: The host's page layout (a Jinja2 asset spec) the SCIM page extends.
-    hq_layout: str = "livepreso_scim_addon.hq:templates/layout.jinja2"
+    #: The host's page layout (a Jinja2 asset spec with blocks "title" and "content")
+    #: the SCIM pages extend; the add-on's own minimal one by default.
+    hq_layout: str = "livepreso_scim_addon:templates/layout.jinja2"
     #: Where clients reach the application (``https://hq.example.com``): every URL the
     #: add-on renders, redirects to or prints is built from it, never from a request's
     #: Host or X-Forwarded-* headers. Empty: URLs follow the request (development).

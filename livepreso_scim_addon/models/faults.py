@@ -1,11 +1,12 @@
 """What a database error means, and how to say it in one line without leaking data.
 
 Shared by the 503 views (``views/unavailable.py``), the audit trail's after-the-fact
-writer (``views/errors.py``) and the support CLI.
+writer (``views/errors.py``), the start-up check of license groups and the support CLI.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from sqlalchemy import exc as sa_exc
@@ -34,6 +35,20 @@ def is_database_unavailable(exc: BaseException) -> bool:
         code = sqlite_code(exc)
         return code is None or code in _SQLITE_UNAVAILABLE
     return False
+
+
+_NO_SUCH_TABLE_OR_COLUMN = re.compile(r"no such (table|column)")  # SQLite's words for it
+_UNDEFINED_TABLE_OR_COLUMN = {"42P01", "42703"}  # PostgreSQL's SQLSTATEs
+
+
+def is_missing_schema(exc: BaseException) -> bool:
+    """Whether ``exc`` says a table or column is missing: the migrations have not run."""
+    cause = getattr(exc, "orig", None)
+    if cause is None:
+        return False
+    return getattr(cause, "sqlstate", None) in _UNDEFINED_TABLE_OR_COLUMN or bool(
+        _NO_SUCH_TABLE_OR_COLUMN.match(str(cause))
+    )
 
 
 def first_line(exc: BaseException) -> str:

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import getpass
 import io
 import json
 import logging
 import os
-import re
 import sqlite3
 import sys
 import warnings
@@ -30,22 +28,19 @@ from pyramid.scripting import prepare  # noqa: E402
 from pyramid.scripts.common import get_config_loader  # noqa: E402
 from sqlalchemy.exc import DBAPIError  # noqa: E402
 
-from ..host import LICENSES, Host, HostConflict  # noqa: E402
+from ..host import Host, license_of  # noqa: E402
 from ..models import begin_writing  # noqa: E402
-from ..models.faults import describe, first_line, sqlite_code  # noqa: E402
+from ..models.faults import describe, first_line, is_missing_schema, sqlite_code  # noqa: E402
 from ..resources import InstanceScope, ScimRoot  # noqa: E402
 from ..services import sso  # noqa: E402
 from ..services.audit import Actor, AuditService  # noqa: E402
-from ..services.instances import SLUG, InstanceService  # noqa: E402
+from ..services.instances import InstanceService  # noqa: E402
 from ..services.licensing import LicenseService  # noqa: E402
 from ..services.tokens import TokenService  # noqa: E402
 from ..views.base import scim_base_url  # noqa: E402
 from ..service_lookup import build_service  # noqa: E402
 
 log = logging.getLogger(__name__)
-
-
-DEMO_SEATS = {"standard": 10, "prep": 5, "hq": 2}
 
 
 class CommandError(Exception):
@@ -72,17 +67,6 @@ def _instance(env, slug):
     return instance
 
 
-def instance_create(env, args, out):
-    if not SLUG.fullmatch(args.slug):
-        raise CommandError("a slug is 1 to 64 lower-case letters, digits and inner hyphens")
-    try:
-        instance = _service(env, Host).create_instance(env["request"].dbsession, args.slug, args.name)
-    except HostConflict as exc:
-        raise CommandError(str(exc)) from None
-    _service(env, InstanceService).set_enabled(instance.id, False)
-    print(f"created instance {instance.slug} (id {instance.id}); SCIM is disabled until 'instance enable'", file=out)
-
-
 def instance_enable(env, args, out):
     instance = _instance(env, args.slug)
     _service(env, InstanceService).set_enabled(instance.id, True)
@@ -105,6 +89,7 @@ def instance_list(env, args, out):
 def token_create(env, args, out):
     instance = _instance(env, args.slug)
     row, token = _service(env, TokenService).create(instance.id, args.label or "")
+    print(f"SCIM base URL: {scim_base_url(env['request'], instance)}", file=out)
     print(f"token {row.id} for {instance.slug}; it is shown once, store it now:", file=out)
     print(token, file=out)
 
@@ -140,30 +125,16 @@ def seats_set(env, args, out):
     instance = _instance(env, args.slug)
     seats = _seat_count(args.count)
     host, db = _service(env, Host), env["request"].dbsession
+    license = license_of(host, args.license)
+    if license is None:
+        sold = ", ".join(license.type for license in host.licenses())
+        raise CommandError(f"unknown license {args.license!r}: this HQ sells {sold}")
     host.set_license_seats(db, instance.id, args.license, seats)
     # Seats moved by support are on the trail, with the command as the request.
     audit = AuditService(db, instance.id, Actor(None, f"livepreso-scim seats set {args.license} {args.count}"))
     LicenseService(db, host, instance.id, audit).seats_changed(args.license)
     shown = "unlimited" if seats is None else seats
-    print(f"{instance.slug}: {args.license} ({LICENSES[args.license]}) seats = {shown}", file=out)
-
-
-def manager_create(env, args, out):
-    """An HQ manager with a password, for the reference HQ's sign-in."""
-    from ..hq.models import HqUser
-    from ..hq.security import hash_password
-
-    instance = _instance(env, args.slug)
-    password = args.secret
-    db = env["request"].dbsession
-    user = db.query(HqUser).filter_by(instance_id=instance.id, login_ci=args.email.lower()).one_or_none()
-    if user is None:
-        user = HqUser(instance_id=instance.id, login=args.email, login_ci=args.email.lower(), email=args.email)
-        db.add(user)
-    user.is_manager = True
-    user.password_hash = hash_password(password)
-    db.flush()
-    print(f"manager {user.login} of {instance.slug} can sign in at /hq/{instance.slug}/login", file=out)
+    print(f"{instance.slug}: {args.license} ({license.group_name}) seats = {shown}", file=out)
 
 
 def _read_line(path, what):
@@ -175,19 +146,6 @@ def _read_line(path, what):
             return handle.readline().rstrip("\n")
     except OSError as error:
         raise CommandError(f"cannot read the {what}: {error.strerror}: {path}") from None
-
-
-def _manager_password(args):
-    """From --password-file, or stdin, or a prompt."""
-    if args.password_file is not None:
-        password = _read_line(args.password_file, "password")
-    elif sys.stdin.isatty():
-        password = getpass.getpass("Password: ")
-    else:
-        password = sys.stdin.readline().rstrip("\n")
-    if len(password) < 8:
-        raise CommandError("the password must have at least 8 characters")
-    return password
 
 
 def _since(text):
@@ -303,33 +261,12 @@ def sso_disable(env, args, out):
     print(f"SSO disabled for {instance.slug}; its settings are kept", file=out)
 
 
-def demo(env, args, out):
-    """Make sure the demo instance exists and is enabled; print a base URL and a new token."""
-    host, db = _service(env, Host), env["request"].dbsession
-    instance = host.find_instance(db, args.slug)
-    if instance is None:
-        instance = host.create_instance(db, args.slug, "Demo")
-        # A few paid seats of each license, so the demo shows licensing at work.
-        for license, seats in DEMO_SEATS.items():
-            host.set_license_seats(db, instance.id, license, seats)
-    _service(env, InstanceService).set_enabled(instance.id, True)
-    row, token = _service(env, TokenService).create(instance.id, "make run")
-    _warn_without_public_url(env, out)
-    print(f"SCIM base URL: {scim_base_url(env['request'], instance)}", file=out)
-    print(f"Token {row.id} (shown once):", file=out)
-    print(token, file=out)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="livepreso-scim", description="Support's controls for the LivePreso SCIM add-on.")
     parser.add_argument("config_uri", help="the ini file, e.g. production.ini")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     instance = commands.add_parser("instance").add_subparsers(dest="action", required=True, parser_class=_Parser)
-    create = instance.add_parser("create")
-    create.add_argument("slug")
-    create.add_argument("--name", required=True)
-    create.set_defaults(run=instance_create)
     for action, run in (("enable", instance_enable), ("disable", instance_disable)):
         sub = instance.add_parser(action)
         sub.add_argument("slug")
@@ -352,16 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
     seats = commands.add_parser("seats").add_subparsers(dest="action", required=True, parser_class=_Parser)
     seat_set = seats.add_parser("set")
     seat_set.add_argument("slug")
-    seat_set.add_argument("license", choices=sorted(LICENSES))
+    seat_set.add_argument("license", help="a license type the HQ sells (the 'status' command lists them)")
     seat_set.add_argument("count", help="a whole number or 'unlimited'")
     seat_set.set_defaults(run=seats_set)
-
-    manager = commands.add_parser("manager").add_subparsers(dest="action", required=True, parser_class=_Parser)
-    manager_new = manager.add_parser("create")
-    manager_new.add_argument("slug")
-    manager_new.add_argument("email")
-    manager_new.add_argument("--password-file", help="read the password from this file ('-' for stdin)")
-    manager_new.set_defaults(run=manager_create, read_secret=_manager_password)
 
     events_cmd = commands.add_parser("events", help="the audit trail, newest first")
     events_cmd.add_argument("slug")
@@ -385,10 +315,6 @@ def build_parser() -> argparse.ArgumentParser:
         sub = sso_cmd.add_parser(action)
         sub.add_argument("slug")
         sub.set_defaults(run=run)
-
-    demo_cmd = commands.add_parser("demo", help="set up the demo instance for 'make run'")
-    demo_cmd.add_argument("--slug", default="demo")
-    demo_cmd.set_defaults(run=demo)
     return parser
 
 
@@ -466,10 +392,6 @@ def _in_one_transaction(env, args) -> str:
     return output.getvalue()
 
 
-_MISSING_SCHEMA = re.compile(r"no such (table|column)")  # SQLite's words for it
-_UNDEFINED_TABLE_OR_COLUMN = {"42P01", "42703"}  # PostgreSQL's SQLSTATEs
-
-
 def _database_problem(error: DBAPIError, config_uri: str) -> str:
     """What went wrong with the database, for support: no SQL, no parameters, no URL."""
     cause = error.orig
@@ -478,9 +400,9 @@ def _database_problem(error: DBAPIError, config_uri: str) -> str:
             "the database is still locked by another writer after the busy timeout "
             "(scim.sqlite_busy_timeout_ms); try again"
         )
-    if getattr(cause, "sqlstate", None) in _UNDEFINED_TABLE_OR_COLUMN or _MISSING_SCHEMA.match(str(cause)):
+    if is_missing_schema(error):
         ini = config_uri.partition("#")[0]
-        return f"the database lacks the add-on's tables or columns: run the migrations (alembic -c {ini} upgrade heads)"
+        return f"the database lacks the add-on's tables or columns: run its migrations (alembic -c {ini} -n scim_alembic upgrade head)"
     if error.statement is None:  # SQLAlchemy wraps a failed connect without a statement
         return f"cannot connect to the database: {first_line(cause)}"
     return f"database error: {first_line(cause)}"

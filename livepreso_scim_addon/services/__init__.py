@@ -10,17 +10,26 @@ same way, from the request ``pyramid.scripting.prepare`` makes.
 
 from __future__ import annotations
 
+import logging
+
+from pyramid.events import ApplicationCreated
+from pyramid.scripting import prepare
+from sqlalchemy.exc import SQLAlchemyError
 from zope.interface import Interface
 
 from ..host import Host, load_host
+from ..models.faults import describe, is_database_unavailable, is_missing_schema
 from ..models.listing import PageCursors
+from ..service_lookup import build_service
 from ..security import TokenAuthenticator, token_identity
 from .audit import Actor, AuditService
 from .groups import GroupService
 from .instances import InstanceService
-from .licensing import LicenseService
+from .licensing import LicenseService, enabled_instance_ids, ensure_license_groups
 from .tokens import TokenService
 from .users import UserService
+
+log = logging.getLogger(__name__)
 
 
 def includeme(config):
@@ -39,6 +48,33 @@ def includeme(config):
         (factories.groups, GroupService),
     ):
         config.register_service_factory(factory, service_class, context=Interface)
+    config.add_subscriber(_create_missing_license_groups, ApplicationCreated)
+
+
+def _create_missing_license_groups(event) -> None:
+    """A license the host has started to sell gets its group in every enabled instance.
+
+    At start-up, in a transaction of its own. A database that is down or not yet migrated
+    must not stop the application from starting: the groups come at the next start (or
+    when support switches the instance on).
+    """
+    env = prepare(registry=event.app.registry)
+    try:
+        request = env["request"]
+        with request.tm:
+            db = request.dbsession
+            host = build_service(request, Host)
+            created = ensure_license_groups(db, host.licenses(), enabled_instance_ids(db))
+        if created:
+            log.info("created %d license groups for licenses new to their instances", created)
+    except SQLAlchemyError as error:
+        if not (is_database_unavailable(error) or is_missing_schema(error)):
+            raise
+        # Down or not migrated: every request (and support's CLI) will say so in its own
+        # words; here it is only worth a note.
+        log.info("license groups not checked at start-up: %s", describe(error))
+    finally:
+        env["closer"]()
 
 
 def actor_of(request) -> Actor | None:

@@ -11,7 +11,7 @@ import uuid
 
 from sqlalchemy import bindparam, delete, insert, select
 
-from ..host import LICENSES
+from ..host import license_of
 from ..models.filtering import compile_value_filter
 from ..models.listing import list_page
 from ..models.maps import GROUP_MAP
@@ -125,7 +125,8 @@ class GroupService(ProvisioningService):
             self.db.delete(group)
             self.db.flush()
             return
-        name = LICENSES[group.license]
+        license = license_of(self.host, group.license)
+        name = license.group_name if license is not None else group.display_name
         DISPLAY_NAME.check(self.db, group.instance_id, name, group.pk)
         changes = audit.diff({"displayName": group.display_name, "externalId": group.external_id}, {"displayName": name})
         group.display_name, group.display_name_ci, group.external_id = name, name.lower(), None

@@ -51,7 +51,7 @@ class InstanceService:
             self.db.add(switch)
         switch.enabled = enabled
         self.db.flush()
-        ensure_license_groups(self.db, instance_id)
+        ensure_license_groups(self.db, self.host.licenses(), [instance_id])
 
     def counts(self, instance_id: int) -> dict[str, int]:
         """Users (all and active) and groups of an instance, for support's status."""

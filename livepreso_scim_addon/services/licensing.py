@@ -16,36 +16,55 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select, true, update
+from sqlalchemy import and_, func, insert, select, true, update
 
-from ..host import LICENSES, Host
-from ..models.scim import ScimGroup, ScimMembership, ScimUser, utcnow
+from ..host import Host, License
+from ..models.scim import ScimGroup, ScimInstance, ScimMembership, ScimUser, utcnow
 from .audit import AuditAction, AuditService
 
 
-def ensure_license_groups(db, instance_id: int) -> None:
-    """Create the instance's license groups (one per license in ``LICENSES``) if they are missing."""
-    existing = set(
-        db.scalars(select(ScimGroup.license).where(ScimGroup.instance_id == instance_id, ScimGroup.license.is_not(None)))
-    )
-    now = utcnow()
-    for license, name in LICENSES.items():
-        if license not in existing:
-            db.add(
-                ScimGroup(
-                    id=str(uuid.uuid4()),
-                    instance_id=instance_id,
-                    display_name=name,
-                    display_name_ci=name.lower(),
-                    license=license,
-                    created_at=now,
-                    updated_at=now,
-                    version=1,
-                )
+def ensure_license_groups(db, licenses: Sequence[License], instance_ids: Sequence[int]) -> int:
+    """Create the license groups these instances lack, one per license; how many were made.
+
+    Two statements whatever the number of instances: at start-up this runs for every
+    enabled instance, so a license the host starts to sell gets its group everywhere.
+    """
+    if not instance_ids or not licenses:
+        return 0
+    existing = {
+        (row.instance_id, row.license)
+        for row in db.execute(
+            select(ScimGroup.instance_id, ScimGroup.license).where(
+                ScimGroup.instance_id.in_(instance_ids), ScimGroup.license.is_not(None)
             )
-    db.flush()
+        )
+    }
+    now = utcnow()
+    missing = [
+        {
+            "id": str(uuid.uuid4()),
+            "instance_id": instance_id,
+            "display_name": license.group_name,
+            "display_name_ci": license.group_name.lower(),
+            "license": license.type,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        for instance_id in instance_ids
+        for license in licenses
+        if (instance_id, license.type) not in existing
+    ]
+    if missing:
+        db.execute(insert(ScimGroup), missing)
+    return len(missing)
+
+
+def enabled_instance_ids(db) -> list[int]:
+    return list(db.scalars(select(ScimInstance.instance_id).where(ScimInstance.enabled.is_(True))))
 
 
 def queue_times(count: int) -> list[dt.datetime]:
@@ -63,6 +82,7 @@ class LicenseGroupSummary:
     seats: int | None
     licensed: int
     waiting: int
+    grants_hq_access: bool
 
 
 class LicenseService:
@@ -198,13 +218,20 @@ class LicenseService:
             .where(ScimGroup.instance_id == self.instance_id, ScimGroup.license.is_not(None))
             .group_by(ScimGroup.pk, ScimGroup.display_name, ScimGroup.license)
         ).all()
-        order = list(LICENSES)
+        licenses = {license.type: license for license in self.host.licenses()}
+        order = list(licenses)
         return sorted(
             (
                 LicenseGroupSummary(
-                    name, license, self.host.license_seats(self.db, self.instance_id, license), n_licensed, n_waiting
+                    name,
+                    license_type,
+                    self.host.license_seats(self.db, self.instance_id, license_type),
+                    n_licensed,
+                    n_waiting,
+                    grants_hq_access=license_type in licenses and licenses[license_type].grants_hq_access,
                 )
-                for name, license, n_licensed, n_waiting in rows
+                for name, license_type, n_licensed, n_waiting in rows
             ),
-            key=lambda s: order.index(s.license),
+            # A license the host no longer sells comes last.
+            key=lambda s: order.index(s.license) if s.license in order else len(order),
         )

@@ -21,6 +21,8 @@ from . import audit
 from .audit import AuditAction
 from .resources import ISSUED_ID, ProvisioningService, UniqueName, bump_version, etag
 
+#: The longest host key for a person ``scim_users.host_user_id`` holds (host.py).
+MAX_HOST_KEY_LENGTH = 255
 USER_NAME = UniqueName(ScimUser, "user_name_ci", "A user with userName '{name}' already exists.")
 
 
@@ -134,11 +136,15 @@ class UserService(ProvisioningService):
             self.licensing.user_reactivated(user)
         return user
 
-    def _provision(self, host_user_id: int | None, profile: HostUserProfile) -> int:
+    def _provision(self, host_user_id: str | None, profile: HostUserProfile) -> str:
         try:
-            return self.host.provision_user(self.db, self.instance_id, host_user_id, profile)
+            key = self.host.provision_user(self.db, self.instance_id, host_user_id, profile)
         except HostConflict as exc:
             raise uniqueness(str(exc)) from None
+        if not isinstance(key, str) or not 0 < len(key) <= MAX_HOST_KEY_LENGTH:
+            # A host bug, not the client's: a 500 that names it, before anything is stored.
+            raise TypeError(f"Host.provision_user must return its key as text of 1 to 255 characters, not {key!r:.80}")
+        return key
 
 
 #: Every change to one user starts here: built once (building a statement costs more

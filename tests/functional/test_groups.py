@@ -298,7 +298,7 @@ def _bulk_users(scim, count):
         ScimUser(
             id=user_id,
             instance_id=scim.tenant.id,
-            host_user_id=10_000 + i,
+            host_user_id=str(10_000 + i),
             user_name=f"bulk{i}@example.com",
             user_name_ci=f"bulk{i}@example.com",
             active=True,

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
-from livepreso_scim_addon.hq.models import UserLicense
-from livepreso_scim_addon.models.scim import ScimUser
 from tests.common.factories import make_hq_user, set_seats
-from tests.common.hq import sign_in
+from tests.common.hq import licensed_logins, sign_in
 from tests.common.http import get_json, parallel, send_json
 from tests.common.scim import (
     add_members,
@@ -20,17 +17,6 @@ from tests.common.scim import (
     rename_group,
     set_active,
 )
-
-
-def licensed(dbsession, license="standard") -> set[str]:
-    """userNames HQ has licensed, from the host's own table (what the license hook wrote)."""
-    dbsession.rollback()
-    rows = dbsession.execute(
-        select(ScimUser.user_name)
-        .join(UserLicense, UserLicense.user_id == ScimUser.host_user_id)
-        .where(UserLicense.license == license)
-    )
-    return {name for (name,) in rows}
 
 
 @pytest.fixture
@@ -47,16 +33,16 @@ def test_seat_limit_story(app, scim, sales, dbsession):
     set_seats(app, scim.tenant, "standard", 2)
     ids = create_users(scim, "ann", "bob", "cat")
     add_members(scim, sales, ids["ann"], ids["bob"], ids["cat"])
-    assert licensed(dbsession) == emails("ann", "bob")
+    assert licensed_logins(dbsession) == emails("ann", "bob")
     # Members beyond the seats still appear as members.
     assert len(scim.get(f"Groups/{sales['id']}").json["members"]) == 3
 
     set_active(scim, ids["ann"], False)
-    assert licensed(dbsession) == emails("bob", "cat")  # the waiting member got the seat at once
+    assert licensed_logins(dbsession) == emails("bob", "cat")  # the waiting member got the seat at once
     set_active(scim, ids["ann"], True)
-    assert licensed(dbsession) == emails("bob", "cat")  # back of the queue
+    assert licensed_logins(dbsession) == emails("bob", "cat")  # back of the queue
     remove_member(scim, sales, ids["bob"])
-    assert licensed(dbsession) == emails("ann", "cat")
+    assert licensed_logins(dbsession) == emails("ann", "cat")
 
 
 def test_license_survives_the_okta_rename(app, scim, sales, dbsession):
@@ -64,9 +50,9 @@ def test_license_survives_the_okta_rename(app, scim, sales, dbsession):
     ids = create_users(scim, "ann")
     scim.patch(f"Groups/{sales['id']}", patch({"op": "replace", "value": {"id": sales["id"], "displayName": "Okta Reps"}}), status=204)
     add_members(scim, sales, ids["ann"])
-    assert licensed(dbsession) == emails("ann")
+    assert licensed_logins(dbsession) == emails("ann")
     scim.put(f"Groups/{sales['id']}", {"displayName": "Okta Reps 2", "members": [{"value": ids["ann"]}]})
-    assert licensed(dbsession) == emails("ann")
+    assert licensed_logins(dbsession) == emails("ann")
 
 
 def test_seats_raised_and_lowered(app, scim, sales, dbsession):
@@ -74,15 +60,15 @@ def test_seats_raised_and_lowered(app, scim, sales, dbsession):
     ids = create_users(scim, "ann", "bob", "cat", "dan")
     for name in ("ann", "bob", "cat", "dan"):
         add_members(scim, sales, ids[name])  # one request each: a clear queue order
-    assert licensed(dbsession) == emails("ann")
+    assert licensed_logins(dbsession) == emails("ann")
     set_seats(app, scim.tenant, "standard", 3)
-    assert licensed(dbsession) == emails("ann", "bob", "cat")
+    assert licensed_logins(dbsession) == emails("ann", "bob", "cat")
     set_seats(app, scim.tenant, "standard", 2)
-    assert licensed(dbsession) == emails("ann", "bob")  # cat, licensed last, loses it first
+    assert licensed_logins(dbsession) == emails("ann", "bob")  # cat, licensed last, loses it first
     set_seats(app, scim.tenant, "standard", None)
-    assert licensed(dbsession) == emails("ann", "bob", "cat", "dan")
+    assert licensed_logins(dbsession) == emails("ann", "bob", "cat", "dan")
     set_seats(app, scim.tenant, "standard", 0)
-    assert licensed(dbsession) == set()
+    assert licensed_logins(dbsession) == set()
 
 
 def test_deactivated_users_wait_for_nothing(app, scim, sales, dbsession):
@@ -90,11 +76,11 @@ def test_deactivated_users_wait_for_nothing(app, scim, sales, dbsession):
     ids = create_users(scim, "ann", "bob")
     set_active(scim, ids["ann"], False)
     add_members(scim, sales, ids["ann"], ids["bob"])
-    assert licensed(dbsession) == emails("bob")
+    assert licensed_logins(dbsession) == emails("bob")
     remove_member(scim, sales, ids["bob"])
-    assert licensed(dbsession) == set()  # ann is a member, but inactive
+    assert licensed_logins(dbsession) == set()  # ann is a member, but inactive
     set_active(scim, ids["ann"], True)
-    assert licensed(dbsession) == emails("ann")
+    assert licensed_logins(dbsession) == emails("ann")
 
 
 def test_deleting_a_user_frees_the_seat(app, scim, sales, dbsession):
@@ -102,7 +88,7 @@ def test_deleting_a_user_frees_the_seat(app, scim, sales, dbsession):
     ids = create_users(scim, "ann", "bob")
     add_members(scim, sales, ids["ann"], ids["bob"])
     scim.delete(f"Users/{ids['ann']}")
-    assert licensed(dbsession) == emails("bob")
+    assert licensed_logins(dbsession) == emails("bob")
 
 
 def test_deleting_the_license_group_revokes_everything(app, scim, sales, dbsession):
@@ -110,7 +96,7 @@ def test_deleting_the_license_group_revokes_everything(app, scim, sales, dbsessi
     ids = create_users(scim, "ann", "bob")
     add_members(scim, sales, ids["ann"], ids["bob"])
     scim.delete(f"Groups/{sales['id']}")
-    assert licensed(dbsession) == set()
+    assert licensed_logins(dbsession) == set()
 
 
 def test_each_license_group_grants_its_own_license(app, scim, dbsession):
@@ -119,16 +105,16 @@ def test_each_license_group_grants_its_own_license(app, scim, dbsession):
     ids = create_users(scim, "ann")
     add_members(scim, group_named(scim, "Prep User"), ids["ann"])
     add_members(scim, group_named(scim, "Manager"), ids["ann"])
-    assert licensed(dbsession, "prep") == emails("ann")
-    assert licensed(dbsession, "hq") == emails("ann")
-    assert licensed(dbsession, "standard") == set()
+    assert licensed_logins(dbsession, "prep") == emails("ann")
+    assert licensed_logins(dbsession, "hq") == emails("ann")
+    assert licensed_logins(dbsession, "standard") == set()
 
 
 def test_plain_groups_grant_nothing(app, scim, dbsession):
     set_seats(app, scim.tenant, "standard", None)
     ids = create_users(scim, "ann")
     scim.post("Groups", {"displayName": "Plain", "members": [{"value": ids["ann"]}]})
-    assert licensed(dbsession) == set()
+    assert licensed_logins(dbsession) == set()
 
 
 @pytest.mark.commits
@@ -145,7 +131,7 @@ def test_parallel_adds_never_exceed_the_seats(app, live_server, tenant, dbsessio
         return send_json(f"{base}/Groups/{group_id}", tenant.token, body, method="PATCH")[0]
 
     assert parallel(20, add_one) == [204] * 20
-    assert len(licensed(dbsession)) == 5
+    assert len(licensed_logins(dbsession)) == 5
 
 
 def test_hq_shows_license_groups_by_their_current_name(app, testapp, scim, sales):

@@ -9,16 +9,22 @@ reference HQ's ``user_licenses``), which must always agree.
 from __future__ import annotations
 
 import pytest
+import webtest
 from sqlalchemy import select
 
-from livepreso_scim_addon.host import load_host
-from livepreso_scim_addon.hq.models import UserLicense
+from livepreso_scim_addon.host import License, load_host
+from livepreso_scim_addon.hq import main
+from livepreso_scim_addon.hq.host import ReferenceHost
+from livepreso_scim_addon.hq.instances import create_instance
+from livepreso_scim_addon.hq.models import HqUser, UserLicense
 from livepreso_scim_addon.models.scim import ScimGroup, ScimMembership, ScimUser
 from livepreso_scim_addon.services.audit import AuditService
 from livepreso_scim_addon.services.groups import GroupService
 from livepreso_scim_addon.services.instances import InstanceService
 from livepreso_scim_addon.services.licensing import LicenseService
 from livepreso_scim_addon.services.users import UserService
+from tests.common.factories import make_tenant, set_enabled
+from tests.common.scim import ScimClient
 
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
@@ -28,7 +34,7 @@ class Seats:
 
     def __init__(self, db, host):
         self.db, self.host = db, host
-        instance = host.create_instance(db, "rules", "Rules")
+        instance = create_instance(db, "rules", "Rules")
         InstanceService(db, host).set_enabled(instance.id, True)
         self.instance_id = instance.id
         audit = AuditService(db, instance.id, actor=None)
@@ -69,9 +75,9 @@ class Seats:
         names = self._members(license, ScimMembership.licensed_at.is_not(None), ScimMembership.licensed_at)
         held = set(
             self.db.scalars(
-                select(ScimUser.user_name)
-                .join(UserLicense, UserLicense.user_id == ScimUser.host_user_id)
-                .where(ScimUser.instance_id == self.instance_id, UserLicense.license == license)
+                select(HqUser.login)
+                .join(UserLicense, UserLicense.user_id == HqUser.id)
+                .where(HqUser.instance_id == self.instance_id, UserLicense.license == license)
             )
         )
         assert held == set(names), f"the host holds {sorted(held)}, the queue says {names}"
@@ -203,3 +209,40 @@ def test_licenses_are_counted_per_license(seats):
         ("prep", 2, 0),
         ("hq", 0, 0),
     ]
+
+
+class GrowingHost(ReferenceHost):
+    """The reference HQ once it starts selling a fourth license."""
+
+    def licenses(self):
+        return [*super().licenses(), License("video", "Video Producer")]
+
+
+@pytest.mark.commits  # the new app starts on its own connections
+def test_a_license_the_host_starts_to_sell_gets_its_group_in_every_enabled_instance(app, database_url, tmp_path):
+    enabled, disabled = make_tenant(app, "on"), make_tenant(app, "off", enabled=False)
+    settings = {
+        "sqlalchemy.url": database_url,
+        "scim.host": f"{__name__}:GrowingHost",
+        "scim.sso_key_file": str(tmp_path / "sso.key"),
+    }
+
+    def video_groups() -> dict[int, list[str]]:
+        with app.registry["db_engine"].connect() as connection:
+            rows = connection.execute(select(ScimGroup.instance_id, ScimGroup.display_name).where(ScimGroup.license == "video"))
+            return {instance_id: [name] for instance_id, name in rows}
+
+    assert video_groups() == {}
+    for _ in range(2):  # a second start finds nothing missing
+        grown = main({}, **settings)
+        grown.registry["db_engine"].dispose()
+        assert video_groups() == {enabled.id: ["Video Producer"]}
+    # Okta's "Refresh App Groups" sees it beside the others.
+    listing = ScimClient(webtest.TestApp(grown), enabled).get("Groups").json
+    assert sorted(g["displayName"] for g in listing["Resources"]) == [
+        "Manager", "Prep User", "Salesperson", "Video Producer"
+    ]
+    # Support switching the other instance on gives it the group too.
+    set_enabled(grown, disabled, True)
+    assert video_groups() == {enabled.id: ["Video Producer"], disabled.id: ["Video Producer"]}
+    grown.registry["db_engine"].dispose()

@@ -1,0 +1,71 @@
+"""What a host's own pages and scripts may use of the add-on, besides ``includeme``.
+
+A host includes the add-on (``config.include("livepreso_scim_addon")``), implements the
+contract in ``host.py``, composes the security policy from ``security.py``, and for the
+rest uses only these functions: everything else in the package may change without notice
+(docs/INTEGRATING.md). The reference HQ in ``livepreso_scim_addon.hq`` is held to this by
+the import contract in ``.importlinter``.
+"""
+
+from __future__ import annotations
+
+from .host import HostInstance
+from .models import begin_writing
+from .scim.text import storable
+from .service_lookup import build_service
+from .services import sso
+from .services.instances import InstanceService
+from .services.licensing import LicenseGroupSummary, LicenseService
+from .services.tokens import TokenService
+from .views.base import scim_base_url
+from .views.unavailable import add_unavailable_page
+
+__all__ = [
+    "LicenseGroupSummary",
+    "add_unavailable_page",
+    "begin_writing",
+    "enable_scim",
+    "issue_token",
+    "license_summary",
+    "public_url",
+    "scim_base_url",
+    "sso_sign_in_url",
+    "storable",
+]
+
+
+class _InstanceContext:
+    """The instance a host page is about, for the services of that instance."""
+
+    def __init__(self, instance: HostInstance):
+        self.instance = instance
+
+
+def license_summary(request, instance: HostInstance) -> list[LicenseGroupSummary]:
+    """The instance's license groups: their current (maybe Okta's) names, seats, licensed, waiting."""
+    return build_service(request, LicenseService, _InstanceContext(instance)).summary()
+
+
+def sso_sign_in_url(request, instance: HostInstance) -> str | None:
+    """Where the host's sign-in page links for "Sign in with your identity provider", or
+    None while single sign-on is off for the instance."""
+    row = sso.settings_for(request.dbsession, instance.id)
+    if row is None or not row.enabled:
+        return None
+    return request.route_url("scim.sso.login", instance=instance.slug)
+
+
+def enable_scim(request, instance: HostInstance, enabled: bool = True) -> None:
+    """Support's switch: the instance's SCIM API appears (or goes; its data is kept)."""
+    build_service(request, InstanceService).set_enabled(instance.id, enabled)
+
+
+def issue_token(request, instance: HostInstance, label: str = "") -> str:
+    """A new SCIM token for the instance, in clear text: shown once, stored only as a hash."""
+    return build_service(request, TokenService).create(instance.id, label)[1]
+
+
+def public_url(registry) -> str:
+    """Where clients reach the application (``scim.public_url``, or the variable
+    ``scim.public_url_env`` names), as the add-on parsed it; "" when unset."""
+    return registry["scim.settings"].public_url
