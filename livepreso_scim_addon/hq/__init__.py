@@ -1,37 +1,28 @@
 """The reference HQ: a small stand-in for LivePreso HQ, and the app factory ``main``.
 
 It implements the host contract (``hq/host.py``) over its own tables and shows how a
-host installs the add-on: include it, then install the composite security policy
-with the host's own policy first. A real HQ keeps only those few lines of ``main``.
+host installs the add-on: name its host and layout, include it, then install the
+composite security policy with the host's own policy first. A real HQ keeps only
+those few lines of ``main``. Like any host, it uses only the add-on's public entry
+points: ``livepreso_scim_addon`` (includeme), ``.host``, ``.security`` and ``.api``
+(the import contract in ``.importlinter``).
 """
-
-from pyramid.config import Configurator
-from pyramid.csrf import CookieCSRFStoragePolicy
-
-from ..security import CompositeSecurityPolicy, ScimTokenPolicy
-from ..views.unavailable import add_unavailable_page
-from .security import HqSessionPolicy
-
-
-class CookieCSRFPolicy(CookieCSRFStoragePolicy):
-    """Pyramid's double-submit CSRF cookie, ``Secure`` whenever the request came over https.
-
-    Pyramid's ``secure`` option is fixed at start-up; one HQ answers on http in
-    development and, behind a TLS proxy, on https in production.
-    """
-
-    def new_csrf_token(self, request):
-        token = self._token_factory()
-        request.cookies[self.cookie_name] = token
-        secure = request.scheme == "https"
-        request.add_response_callback(
-            lambda _request, response: self.cookie_profile.set_cookies(response, token, secure=secure)
-        )
-        return token
 
 
 def main(global_config, **settings):
+    # Imported here, not above: nothing in this package imports Pyramid at import time,
+    # so that ``livepreso-hq`` (hq/scripts.py) silences Pyramid's pkg_resources notice first.
+    from pyramid.config import Configurator
+
+    from livepreso_scim_addon.api import add_unavailable_page
+    from livepreso_scim_addon.security import CompositeSecurityPolicy, ScimTokenPolicy
+
+    from .csrf import CookieCSRFPolicy
+    from .security import HqSessionPolicy
+
     settings.setdefault("scim.host", "livepreso_scim_addon.hq.host:ReferenceHost")
+    # The SCIM page and the SSO messages are drawn inside HQ's own page layout.
+    settings.setdefault("scim.hq_layout", "livepreso_scim_addon.hq:templates/layout.jinja2")
     with Configurator(settings=settings) as config:
         config.include("pyramid_jinja2")
         config.include("livepreso_scim_addon")

@@ -1,13 +1,18 @@
-"""The reference HQ's side of the host contract (``livepreso_scim_addon.host``)."""
+"""The reference HQ's side of the host contract (``livepreso_scim_addon.host``).
+
+HQ keys its people by integer ids; the contract's keys are opaque text, so they leave
+as ``str(id)`` and come back through ``_key``.
+"""
 
 from __future__ import annotations
 
 from pyramid.security import remember
 from sqlalchemy import bindparam, delete, insert, select
 
-from ..host import LICENSES, HostConflict, HostInstance, HostUserProfile
-from ..models.scim import utcnow
-from .models import HqSession, HqUser, Instance, LicenseSeats, UserLicense
+from livepreso_scim_addon.host import HostConflict, HostInstance, HostUserProfile
+
+from .licenses import HQ_ACCESS_LICENSES, LICENSES
+from .models import HqSession, HqUser, Instance, LicenseSeats, UserLicense, utcnow
 
 
 #: Every SCIM request asks for its instance: built once, over table columns, and run
@@ -21,30 +26,23 @@ def _instance(row) -> HostInstance | None:
     return None if row is None else HostInstance(id=row.id, slug=row.slug, name=row.name)
 
 
+def _key(host_user_id: str) -> int:
+    """HQ's id for the contract's key of a person (``provision_user`` returned it)."""
+    return int(host_user_id)
+
+
 class ReferenceHost:
     def __init__(self, settings=None):
         self.settings = settings or {}
 
+    def licenses(self):
+        return LICENSES
+
     def find_instance(self, db, slug):
         return _instance(db.connection().execute(_INSTANCE_BY_SLUG, {"slug": slug}).first())
 
-    def get_instance(self, db, instance_id):
-        return _instance(db.execute(_INSTANCE.where(_INSTANCES.id == instance_id)).first())
-
     def list_instances(self, db):
-        return [_instance(row) for row in db.scalars(select(Instance).order_by(Instance.slug))]
-
-    def create_instance(self, db, slug, name):
-        if db.scalar(select(Instance.id).where(Instance.slug == slug)) is not None:
-            raise HostConflict(f"instance {slug!r} already exists")
-        row = Instance(slug=slug, name=name)
-        db.add(row)
-        db.flush()
-        # A new instance starts with no paid seats; support sells them with `seats set`.
-        for license in LICENSES:
-            db.add(LicenseSeats(instance_id=row.id, license=license, seats=0))
-        db.flush()
-        return _instance(row)
+        return [_instance(row) for row in db.execute(_INSTANCE.order_by(_INSTANCES.slug))]
 
     def provision_user(self, db, instance_id, host_user_id, profile: HostUserProfile):
         login_ci = profile.login.lower()
@@ -56,8 +54,8 @@ class ReferenceHost:
                 raise HostConflict(f"HQ user {profile.login!r} is already provisioned")
             user = holder or HqUser(instance_id=instance_id)
         else:
-            user = db.get(HqUser, host_user_id)
-            if holder is not None and holder.id != host_user_id:
+            user = db.get(HqUser, _key(host_user_id))
+            if holder is not None and holder.id != user.id:
                 raise HostConflict(f"HQ login {profile.login!r} belongs to another user")
         user.login = profile.login
         user.login_ci = login_ci
@@ -69,17 +67,17 @@ class ReferenceHost:
         user.scim_managed = True
         db.add(user)
         db.flush()
-        return user.id
+        return str(user.id)
 
     def release_user(self, db, instance_id, host_user_id):
-        user = db.get(HqUser, host_user_id)
+        user = db.get(HqUser, _key(host_user_id))
         if user is not None:
             user.active = False
             user.scim_managed = False
         self.end_sessions(db, instance_id, host_user_id)
 
     def end_sessions(self, db, instance_id, host_user_id):
-        db.execute(delete(HqSession).where(HqSession.user_id == host_user_id))
+        db.execute(delete(HqSession).where(HqSession.user_id == _key(host_user_id)))
 
     def license_seats(self, db, instance_id, license):
         row = db.get(LicenseSeats, (instance_id, license))
@@ -95,22 +93,34 @@ class ReferenceHost:
     def license_granted(self, db, instance_id, host_user_ids, license):
         if not host_user_ids:
             return
+        user_ids = [_key(u) for u in host_user_ids]
         # HQ may have granted some of them this license by hand before SCIM.
         held = set(
             db.scalars(
-                select(UserLicense.user_id).where(
-                    UserLicense.user_id.in_(host_user_ids), UserLicense.license == license
-                )
+                select(UserLicense.user_id).where(UserLicense.user_id.in_(user_ids), UserLicense.license == license)
             )
         )
-        rows = [{"user_id": u, "license": license, "granted_at": utcnow()} for u in host_user_ids if u not in held]
+        now = utcnow()
+        rows = [{"user_id": u, "license": license, "granted_at": now} for u in user_ids if u not in held]
         if rows:
             db.execute(insert(UserLicense), rows)
+        # A new Manager needs no session change: the sign-in reads licenses with each
+        # request's session (hq/security.py), so HQ opens at the next request.
 
     def license_revoked(self, db, instance_id, host_user_ids, license):
-        if host_user_ids:
+        if not host_user_ids:
+            return
+        user_ids = [_key(u) for u in host_user_ids]
+        db.execute(delete(UserLicense).where(UserLicense.user_id.in_(user_ids), UserLicense.license == license))
+        if license in HQ_ACCESS_LICENSES:
+            # HQ access ends with the license, at once: their sessions go, in this
+            # transaction. A break-glass manager keeps access, and so their session.
             db.execute(
-                delete(UserLicense).where(UserLicense.user_id.in_(host_user_ids), UserLicense.license == license)
+                delete(HqSession).where(
+                    HqSession.user_id.in_(
+                        select(HqUser.id).where(HqUser.id.in_(user_ids), HqUser.break_glass_manager.is_(False))
+                    )
+                )
             )
 
     def manager_principal(self, instance_id):
@@ -120,7 +130,7 @@ class ReferenceHost:
         return request.route_url("hq.login", instance=instance.slug)
 
     def sign_in(self, request, host_user_id):
-        return remember(request, host_user_id)
+        return remember(request, _key(host_user_id))
 
     def home_url(self, request, instance):
         return request.route_url("hq.home", instance=instance.slug)

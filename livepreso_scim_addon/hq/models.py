@@ -7,8 +7,20 @@ import datetime as dt
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from ..models.meta import NAMING_CONVENTION
-from ..models.scim import utcnow
+#: Constraint and index names the migrations in ``hq/alembic`` rely on (the same
+#: convention as the add-on's, so the names already in databases stay).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC: SQLite keeps no time zone, so both backends store UTC without one."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class HqBase(DeclarativeBase):
@@ -48,7 +60,11 @@ class HqUser(HqBase):
     family_name: Mapped[str | None] = mapped_column(String(1024))
     display_name: Mapped[str | None] = mapped_column(String(1024))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    is_manager: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A manager made by LivePreso support (``livepreso-hq manager create``), who keeps HQ
+    #: access without the Manager license: the way in when the identity provider is out.
+    #: Everyone else is a manager by holding a license that grants HQ access
+    #: (``hq/licenses.py``). The column keeps its first name, ``is_manager``.
+    break_glass_manager: Mapped[bool] = mapped_column("is_manager", Boolean, default=False)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     scim_managed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

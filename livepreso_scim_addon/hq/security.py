@@ -1,7 +1,8 @@
 """The reference HQ's sign-in: server-side sessions behind an opaque cookie, and throttling.
 
 Sessions live in ``hq_sessions`` so that deactivating a user over SCIM ends them at
-once (the host contract's ``end_sessions``); the cookie holds only a random id whose
+once (the host contract's ``end_sessions``), and so does losing the Manager license
+(``license_revoked``); the cookie holds only a random id whose
 hash is stored, so a database leak reveals no usable session. A session ends after
 ``hq.session_idle_minutes`` without a request or ``hq.session_max_hours`` after sign-in,
 and signing in ends whatever session the browser presented before (session fixation).
@@ -10,6 +11,10 @@ Failed password sign-ins are rows in ``hq_login_failures`` (several processes se
 so the count lives in the database): too many within ``hq.login_window_seconds`` for
 one account, or from one client address, refuse further attempts until the oldest of
 them leaves the window.
+
+Who is a manager of an instance is read with the session, in the same query: whoever
+holds a license that grants HQ access (``hq/licenses.py``, the Manager group Okta or
+Entra links), or a break-glass manager made by support; an inactive person is nobody.
 """
 
 from __future__ import annotations
@@ -22,11 +27,11 @@ from dataclasses import dataclass, fields
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from webob.cookies import make_cookie
 
-from ..models.scim import utcnow
-from .models import HqLoginFailure, HqSession, HqUser
+from .licenses import HQ_ACCESS_LICENSES
+from .models import HqLoginFailure, HqSession, HqUser, UserLicense, utcnow
 
 COOKIE = "hq_session"
 _hasher = PasswordHasher()
@@ -163,14 +168,40 @@ def _expired(settings: HqSettings, now: dt.datetime):
 class HqIdentity:
     user_id: int
     instance_id: int
-    is_manager: bool
     login: str
+    #: Holds a license that grants HQ access (the instance's Manager license group).
+    licensed_manager: bool = False
+    #: Made a manager by support (``livepreso-hq manager create``), license or not.
+    break_glass_manager: bool = False
+
+    @property
+    def is_manager(self) -> bool:
+        return self.licensed_manager or self.break_glass_manager
 
     def principals(self) -> list[str]:
         principals = [f"hq-user:{self.user_id}", f"hq-instance:{self.instance_id}"]
         if self.is_manager:
             principals.append(f"hq-manager:{self.instance_id}")
         return principals
+
+
+#: The signed-in person behind a session id, and whether a license makes them a manager:
+#: one statement per request, whatever the number of permission checks.
+_SESSION_USER = (
+    select(
+        HqUser.id,
+        HqUser.instance_id,
+        HqUser.login,
+        HqUser.active,
+        HqUser.break_glass_manager,
+        exists()
+        .where(UserLicense.user_id == HqUser.id, UserLicense.license.in_(sorted(HQ_ACCESS_LICENSES)))
+        .label("licensed_manager"),
+        HqSession.created_at,
+        HqSession.last_seen_at,
+    )
+    .join(HqSession, HqSession.user_id == HqUser.id)
+)
 
 
 class HqSessionPolicy:
@@ -185,24 +216,19 @@ class HqSessionPolicy:
             return None
         db, settings = request.dbsession, request.registry["hq.settings"]
         id_hash = _hash(session_id)
-        row = db.execute(
-            select(HqUser, HqSession.created_at, HqSession.last_seen_at)
-            .join(HqSession, HqSession.user_id == HqUser.id)
-            .where(HqSession.id_hash == id_hash)
-        ).one_or_none()
+        row = db.execute(_SESSION_USER.where(HqSession.id_hash == id_hash)).one_or_none()
         if row is None:
             return None
-        user, created_at, last_seen_at = row
         now = utcnow()
-        if last_seen_at < now - settings.session_idle or created_at < now - settings.session_max:
+        if row.last_seen_at < now - settings.session_idle or row.created_at < now - settings.session_max:
             # Not deleted here: the request goes on to a redirect whose transaction is
             # rolled back. The next sign-in, anyone's, deletes expired rows.
             return None
-        if now - last_seen_at > LAST_SEEN_GRANULARITY:
+        if now - row.last_seen_at > LAST_SEEN_GRANULARITY:
             db.execute(update(HqSession).where(HqSession.id_hash == id_hash).values(last_seen_at=now))
-        if not user.active:
+        if not row.active:  # never a manager, never signed in
             return None
-        return HqIdentity(user.id, user.instance_id, user.is_manager, user.login)
+        return HqIdentity(row.id, row.instance_id, row.login, bool(row.licensed_manager), bool(row.break_glass_manager))
 
     def principals(self, request) -> list[str]:
         identity = self.identity(request)
@@ -226,7 +252,7 @@ class HqSessionPolicy:
         self._end_presented_session(request)
         db.execute(delete(HqSession).where(_expired(request.registry["hq.settings"], now)))
         session_id = secrets.token_urlsafe(32)
-        db.add(HqSession(id_hash=_hash(session_id), user_id=userid, created_at=now, last_seen_at=now))
+        db.add(HqSession(id_hash=_hash(session_id), user_id=int(userid), created_at=now, last_seen_at=now))
         return [_session_cookie(request, session_id)]
 
     def forget(self, request, **kw):

@@ -8,12 +8,12 @@ from pyramid.security import forget, remember
 from pyramid.view import forbidden_view_config, view_config
 from sqlalchemy import func, select
 
-from ..scim.text import storable
-from ..services import sso
-from ..services.licensing import LicenseService
+from livepreso_scim_addon import api
+from livepreso_scim_addon.host import HostInstance
+
+from .licenses import HQ_ACCESS_LICENSES
 from .models import HqUser, Instance, UserLicense
 from .security import HqSettings, SignInAttempt, clear_failures, record_failure, retry_after, verify_password
-from ..service_lookup import build_service
 
 PAGE_SIZE = 50
 
@@ -26,6 +26,8 @@ class HqInstanceContext:
         self.instance = request.dbsession.scalar(select(Instance).where(Instance.slug == slug))
         if self.instance is None:
             raise HTTPNotFound()
+        #: The instance as the add-on knows it (``livepreso_scim_addon.api`` takes these).
+        self.host_instance = HostInstance(id=self.instance.id, slug=self.instance.slug, name=self.instance.name)
         self.__acl__ = [
             (Allow, f"hq-manager:{self.instance.id}", ("hq:view", "hq:manage")),
             (Allow, f"hq-instance:{self.instance.id}", "hq:view"),
@@ -43,8 +45,8 @@ def includeme(config):
 
 
 def _login_page(request, context, error=None, login=""):
-    row = sso.settings_for(request.dbsession, context.instance.id)
-    return {"instance": context.instance, "error": error, "login": login, "sso": bool(row and row.enabled)}
+    sso_url = api.sso_sign_in_url(request, context.host_instance)
+    return {"instance": context.instance, "error": error, "login": login, "sso_url": sso_url}
 
 
 @view_config(route_name="hq.login", request_method="GET", renderer="templates/login.jinja2", permission="hq:login")
@@ -69,7 +71,7 @@ def login(context, request):
             f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes > 1 else ''}.", login_name,
         )
     # Text no database holds (a NUL, say) names nobody, and is no 500.
-    user = None if not storable(login_name) else db.scalar(
+    user = None if not api.storable(login_name) else db.scalar(
         select(HqUser).where(HqUser.instance_id == context.instance.id, HqUser.login_ci == login_name.lower())
     )
     password_ok = verify_password(user.password_hash if user else None, request.POST.get("password", ""))
@@ -117,10 +119,13 @@ def user_list(context, request):
             select(UserLicense.user_id, UserLicense.license).where(UserLicense.user_id.in_([r.id for r in rows]))
         ):
             licenses.setdefault(user_id, []).append(license)
+    license_groups = api.license_summary(request, context.host_instance)
     return {
         "instance": context.instance,
         "identity": request.identity,
-        "license_groups": build_service(request, LicenseService, context).summary(),
+        "license_groups": license_groups,
+        "manager_groups": [group for group in license_groups if group.grants_hq_access],
+        "hq_access_licenses": HQ_ACCESS_LICENSES,
         "users": rows,
         "licenses": licenses,
         "page": page,

@@ -10,10 +10,11 @@ conftest files keep only fixtures.
 - ``db``: per-test isolation (a savepoint, or real commits and emptied tables) and
   the statements the app sends;
 - ``http``: plain HTTP calls and parallel requests against a live server;
-- ``oidc``: signing keys and id_tokens;
+- ``oidc``: signing keys and id_tokens, and a hand-made OpenID provider on 127.0.0.1;
 - ``filters``: the filters every Users search accepts (unit tests and each database);
 - ``servers``: waitress in a thread, nginx in front, the TLS certificate;
 - ``chromium``: headless Chromium;
+- ``scripts``: console scripts: ini files, their app built once, the installed scripts;
 - ``dblink``: a database link a test can cut.
 """
 

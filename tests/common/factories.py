@@ -15,6 +15,8 @@ from pyramid.scripting import prepare
 from sqlalchemy import update
 
 from livepreso_scim_addon.host import Host
+from livepreso_scim_addon.hq.accounts import set_password
+from livepreso_scim_addon.hq.instances import create_instance
 from livepreso_scim_addon.hq.models import HqUser
 from livepreso_scim_addon.hq.security import hash_password
 from livepreso_scim_addon.models.scim import ScimUser
@@ -45,9 +47,12 @@ def _request(app):
 
 
 def make_tenant(app, slug: str, enabled: bool = True) -> Tenant:
-    """An HQ instance (its license groups too) with SCIM on, and a token named "test"."""
+    """An HQ instance (its license groups too) with SCIM on, and a token named "test".
+
+    The instance is the reference HQ's own (``hq.instances.create_instance``: no seats).
+    """
     with _request(app) as request:
-        instance = build_service(request, Host).create_instance(request.dbsession, slug, slug.title())
+        instance = create_instance(request.dbsession, slug, slug.title())
         build_service(request, InstanceService).set_enabled(instance.id, enabled)
         _, token = build_service(request, TokenService).create(instance.id, "test")
     return Tenant(slug=slug, id=instance.id, token=token)
@@ -78,7 +83,7 @@ def set_seats(app, tenant: Tenant, license: str, seats: int | None) -> None:
     with _request(app) as request:
         host = build_service(request, Host)
         host.set_license_seats(request.dbsession, tenant.id, license, seats)
-        scope = InstanceScope(ScimRoot(request), host.get_instance(request.dbsession, tenant.id))
+        scope = InstanceScope(ScimRoot(request), host.find_instance(request.dbsession, tenant.slug))
         build_service(request, LicenseService, scope).seats_changed(license)
 
 
@@ -113,15 +118,22 @@ def password_hash() -> str:
     return hash_password(PASSWORD)
 
 
-def make_hq_user(app, tenant: Tenant, login: str, is_manager: bool = True) -> None:
-    """Someone who signs in to HQ with PASSWORD (a manager unless said otherwise)."""
+def make_hq_user(app, tenant: Tenant, login: str, break_glass: bool = True) -> None:
+    """Someone who signs in to HQ with PASSWORD: a break-glass manager (made by support,
+    HQ access without the Manager license) unless said otherwise."""
     with _request(app) as request:
         request.dbsession.add(
             HqUser(
                 instance_id=tenant.id,
                 login=login,
                 login_ci=login.lower(),
-                is_manager=is_manager,
+                break_glass_manager=break_glass,
                 password_hash=password_hash(),
             )
         )
+
+
+def give_password(app, tenant: Tenant, login: str, password: str = PASSWORD) -> None:
+    """What support's ``livepreso-hq password set`` does: this HQ person (Okta's, say) signs in with it."""
+    with _request(app) as request:
+        assert set_password(request.dbsession, tenant.id, login, password) is not None, login

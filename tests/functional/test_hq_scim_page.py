@@ -38,7 +38,7 @@ def test_manager_of_another_instance_is_refused(app, testapp, tenant, other_tena
 
 
 def test_non_manager_is_refused(app, testapp, tenant):
-    make_hq_user(app, tenant, "rep@acme.com", is_manager=False)
+    make_hq_user(app, tenant, "rep@acme.com", break_glass=False)
     sign_in(testapp, "acme", "rep@acme.com")
     testapp.get("/hq/acme/scim", status=403)
 
@@ -51,12 +51,15 @@ def test_page_shows_base_url_groups_and_instructions(testapp, manager, scim):
     response = page(testapp)
     html = response.html
     assert html.find(id="base-url").text == "http://hq.example.com/scim/v2/acme"
-    rows = [[td.text for td in tr.find_all("td")] for tr in html.find(id="license-groups").tbody.find_all("tr")]
-    assert rows == [
+    body = html.find(id="license-groups").tbody
+    rows = [[td.text for td in tr.find_all("td")] for tr in body.find_all("tr")]
+    assert [[row[0], row[1].split()[0], *row[2:]] for row in rows] == [
         ["Salesperson", "standard", "0", "0", "0"],
         ["Prep User", "prep", "0", "0", "0"],
         ["Manager", "hq", "0", "0", "0"],
     ]
+    # The reference HQ's Manager license is the one that grants HQ access.
+    assert [em.find_parent("tr").td.text for em in body.find_all(class_="hq-access")] == ["Manager"]
     assert "Unique identifier field for users" in html.find(id="okta-setup").text
     # the fixture's token is listed without its secret
     assert html.find(id="tokens").text.count("test") == 1

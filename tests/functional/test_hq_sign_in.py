@@ -56,7 +56,7 @@ def new_browser(hq_app, https=False):
 def browser(app, hq_app, tenant):
     """A browser at the office, on an instance with a manager and a salesperson."""
     make_hq_user(app, tenant, "boss@acme.com")
-    make_hq_user(app, tenant, "rep@acme.com", is_manager=False)
+    make_hq_user(app, tenant, "rep@acme.com", break_glass=False)
     return new_browser(hq_app)
 
 
