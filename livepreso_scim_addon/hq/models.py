@@ -63,8 +63,8 @@ class HqUser(HqBase):
     #: A manager made by LivePreso support (``livepreso-hq manager create``), who keeps HQ
     #: access without the Manager license: the way in when the identity provider is out.
     #: Everyone else is a manager by holding a license that grants HQ access
-    #: (``hq/licenses.py``). The column keeps its first name, ``is_manager``.
-    break_glass_manager: Mapped[bool] = mapped_column("is_manager", Boolean, default=False)
+    #: (``hq/licenses.py``).
+    break_glass_manager: Mapped[bool] = mapped_column(Boolean, default=False)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     scim_managed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
