@@ -118,8 +118,9 @@ def _tune_sqlite(engine, busy_timeout_ms):
     with BEGIN IMMEDIATE (see ``begin_writing``) so that two writers queue on the
     busy timeout instead of one failing with 'database is locked' when it upgrades
     a read lock (after the SQLAlchemy documentation's pysqlite recipe); reads
-    begin DEFERRED and never wait. LIKE is made case-sensitive so that caseExact
-    filters mean the same on SQLite as on PostgreSQL.
+    begin DEFERRED and never wait. Nothing here changes what a query means: caseExact
+    filters compare without LIKE (``models/filtering.py``), so a host's own SQLite
+    engine answers them alike.
     """
 
     @event.listens_for(engine, "connect")
@@ -130,7 +131,6 @@ def _tune_sqlite(engine, busy_timeout_ms):
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA case_sensitive_like=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

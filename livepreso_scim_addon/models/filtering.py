@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import String, and_, exists, false, func, not_, or_, true
+from sqlalchemy import Boolean, String, and_, exists, false, func, not_, or_, true
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from ..scim import filter as scim_filter
 from ..scim.errors import invalid_filter
@@ -181,6 +183,10 @@ def _compare(column, attribute: Attribute, op: str, value) -> ColumnElement[bool
         expression, value = column.folded, value.lower()
     elif not attribute.case_exact:
         expression, value = func.lower(plain, type_=String), value.lower()
+    elif op in _CASE_EXACT_MATCHES:
+        # LIKE ignores case on SQLite unless the connection says otherwise, and a host's
+        # own engine need not: these compare characters on every engine.
+        return and_(plain.is_not(None), true() if value == "" else _CASE_EXACT_MATCHES[op](plain, value))
     else:
         expression = plain
     return _null_safe(plain, op, expression, value)
@@ -201,6 +207,48 @@ def _null_safe(column, op: str, expression, value) -> ColumnElement[bool]:
         "le": lambda: expression <= value,
     }
     return and_(column.is_not(None), comparisons[op]())
+
+
+class _ExactContains(FunctionElement):
+    """``haystack co needle``, case-sensitively, on any engine."""
+
+    type = Boolean()
+    inherit_cache = True
+
+
+class _ExactStartsWith(FunctionElement):
+    type = Boolean()
+    inherit_cache = True
+
+
+class _ExactEndsWith(FunctionElement):
+    type = Boolean()
+    inherit_cache = True
+
+
+_CASE_EXACT_MATCHES = {"co": _ExactContains, "sw": _ExactStartsWith, "ew": _ExactEndsWith}
+
+#: PostgreSQL and SQLite spell them differently; neither depends on a connection setting.
+#: ``h()`` and ``n()`` compile the haystack and the needle anew at each use: SQLite's
+#: "?" parameters are positional, so a needle used twice is bound twice.
+_SQL = {
+    (_ExactContains, "postgresql"): lambda h, n: f"strpos({h()}, {n()}) > 0",
+    (_ExactStartsWith, "postgresql"): lambda h, n: f"left({h()}, length({n()})) = {n()}",
+    (_ExactEndsWith, "postgresql"): lambda h, n: f"right({h()}, length({n()})) = {n()}",
+    (_ExactContains, "sqlite"): lambda h, n: f"instr({h()}, {n()}) > 0",
+    (_ExactStartsWith, "sqlite"): lambda h, n: f"substr({h()}, 1, length({n()})) = {n()}",
+    (_ExactEndsWith, "sqlite"): lambda h, n: f"substr({h()}, -length({n()})) = {n()}",  # never empty: see above
+}
+
+
+@compiles(_ExactContains)
+@compiles(_ExactStartsWith)
+@compiles(_ExactEndsWith)
+def _compile_case_exact(element, compiler, **kw):
+    haystack, needle = element.clauses
+    dialect = "sqlite" if compiler.dialect.name == "sqlite" else "postgresql"
+    sql = _SQL[(type(element), dialect)](lambda: compiler.process(haystack, **kw), lambda: compiler.process(needle, **kw))
+    return f"({sql})"
 
 
 def _python_compare(constant: str, op: str, value) -> bool:
