@@ -29,6 +29,7 @@ __all__ = [
     "license_summary",
     "public_url",
     "scim_base_url",
+    "set_license_seats",
     "sso_sign_in_url",
     "storable",
 ]
@@ -69,3 +70,9 @@ def public_url(registry) -> str:
     """Where clients reach the application (``scim.public_url``, or the variable
     ``scim.public_url_env`` names), as the add-on parsed it; "" when unset."""
     return registry["scim.settings"].public_url
+
+
+def set_license_seats(request, instance: HostInstance, license: str, seats: int | None) -> None:
+    """Support sold ``seats`` of ``license`` (None: unlimited): the host is told, and the
+    license group's members get seats from the queue, or lose the most recent ones."""
+    build_service(request, LicenseService, _InstanceContext(instance)).set_seats(license, seats)

@@ -129,10 +129,9 @@ def seats_set(env, args, out):
     if license is None:
         sold = ", ".join(license.type for license in host.licenses())
         raise CommandError(f"unknown license {args.license!r}: this HQ sells {sold}")
-    host.set_license_seats(db, instance.id, args.license, seats)
     # Seats moved by support are on the trail, with the command as the request.
     audit = AuditService(db, instance.id, Actor(None, f"livepreso-scim seats set {args.license} {args.count}"))
-    LicenseService(db, host, instance.id, audit).seats_changed(args.license)
+    LicenseService(db, host, instance.id, audit).set_seats(args.license, seats)
     shown = "unlimited" if seats is None else seats
     print(f"{instance.slug}: {args.license} ({license.group_name}) seats = {shown}", file=out)
 

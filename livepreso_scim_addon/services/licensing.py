@@ -199,8 +199,10 @@ class LicenseService:
             .values(queued_at=queued_at)
         )
 
-    def seats_changed(self, license: str) -> None:
-        """Support changed the paid seats: license from the queue, or unlicense the newest."""
+    def set_seats(self, license: str, seats: int | None) -> None:
+        """Support's ``seats set``: the host's paid seats, then licenses from the queue, or
+        taken from the most recently licensed (None: unlimited)."""
+        self.host.set_license_seats(self.db, self.instance_id, license, seats)
         group = self.db.scalar(
             select(ScimGroup).where(ScimGroup.instance_id == self.instance_id, ScimGroup.license == license)
         )

@@ -11,6 +11,8 @@ conftest files keep only fixtures.
   the statements the app sends;
 - ``http``: plain HTTP calls and parallel requests against a live server;
 - ``oidc``: signing keys and id_tokens, and a hand-made OpenID provider on 127.0.0.1;
+- ``hosts``: the hosts the add-on is proven against (the reference HQ's kit adapter, the
+  second host's), for the contract kit, the IdP replays and scim2-tester;
 - ``filters``: the filters every Users search accepts (unit tests and each database);
 - ``servers``: waitress in a thread, nginx in front, the TLS certificate;
 - ``chromium``: headless Chromium;

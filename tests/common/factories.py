@@ -14,17 +14,16 @@ import functools
 from pyramid.scripting import prepare
 from sqlalchemy import update
 
+from livepreso_scim_addon import api
 from livepreso_scim_addon.host import Host
 from livepreso_scim_addon.hq.accounts import set_password
 from livepreso_scim_addon.hq.instances import create_instance
 from livepreso_scim_addon.hq.models import HqUser
 from livepreso_scim_addon.hq.security import hash_password
 from livepreso_scim_addon.models.scim import ScimUser
-from livepreso_scim_addon.resources import InstanceScope, ScimRoot
 from livepreso_scim_addon.service_lookup import build_service
 from livepreso_scim_addon.services import sso
 from livepreso_scim_addon.services.instances import InstanceService
-from livepreso_scim_addon.services.licensing import LicenseService
 from livepreso_scim_addon.services.tokens import TokenService
 
 from .hq import PASSWORD
@@ -81,10 +80,8 @@ def revoke_token(app, tenant: Tenant, token_id: str) -> bool:
 def set_seats(app, tenant: Tenant, license: str, seats: int | None) -> None:
     """What support's `seats set` does: the host's seat count, then a rebalance."""
     with _request(app) as request:
-        host = build_service(request, Host)
-        host.set_license_seats(request.dbsession, tenant.id, license, seats)
-        scope = InstanceScope(ScimRoot(request), host.find_instance(request.dbsession, tenant.slug))
-        build_service(request, LicenseService, scope).seats_changed(license)
+        instance = build_service(request, Host).find_instance(request.dbsession, tenant.slug)
+        api.set_license_seats(request, instance, license, seats)
 
 
 # --- SSO ---------------------------------------------------------------------------------

@@ -7,10 +7,13 @@ create, get, list, ``attributes``/``excludedAttributes``, ``/.search``, PUT, DEL
 and PATCH add/remove/replace on every writable attribute, plus the error answers
 (404 for unknown URLs, 405 for writes on discovery endpoints).
 
-It runs once per database backend, with a tenant's bearer token, over real HTTP
-against the app on a waitress server on 127.0.0.1 (the ``live_server`` fixture), as Okta
-or Entra would reach it (``scim2_client.engines.httpx2``). A run in process, through
-scim2-client's WSGI engine, would make the same checks of the same app, minus waitress.
+It runs on every host the project proves the add-on against (the reference HQ and the
+second host, ``tests/common/hosts.py``), each on every database backend, with a
+new instance's bearer token, over real HTTP against the host's app on a waitress server on
+127.0.0.1, as Okta or Entra would reach it (``scim2_client.engines.httpx2``). The host
+contract kit's harness builds the app and the instance; its requests commit for real, so
+the server's threads see them. A run in process, through scim2-client's WSGI engine,
+would make the same checks of the same app, minus waitress.
 
 Every check must end SUCCESS (COMPLIANT and ACCEPTABLE are the tester's other passing
 grades). SKIPPED is accepted only where the ServiceProviderConfig the server published
@@ -29,8 +32,8 @@ from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_models import ServiceProviderConfig
 from scim2_tester import CheckResult, Status, check_server
 
-# The live server's threads must see the tenant: real commits.
-pytestmark = pytest.mark.commits
+from tests.common.servers import waitress_in_thread
+from tests.common.hosts import each_host_and_backend, running
 
 #: The tester's grades for a server that does what the RFCs ask (MUST, SHOULD or MAY).
 PASSING = {Status.SUCCESS, Status.COMPLIANT, Status.ACCEPTABLE}
@@ -56,12 +59,21 @@ def _reproducible_values():
     random.setstate(state)
 
 
-def test_every_check_passes_over_http(live_server, tenant):
-    base_url = f"{live_server}{tenant.base}"
-    with httpx2.Client(base_url=base_url, headers=tenant.headers, timeout=60) as http:
-        client = SyncSCIMClient(http)
-        results = check_server(client)
-        config = client.provider.config
+@pytest.fixture(params=each_host_and_backend())
+def harness(request):
+    host, backend = request.param
+    with running(host, backend) as harness:
+        yield harness
+
+
+def test_every_check_passes_over_http(harness):
+    tenant = harness.new_tenant()
+    with waitress_in_thread(harness.app, host="127.0.0.1", port=0, threads=8) as server:
+        base_url = f"http://127.0.0.1:{server.effective_port}{tenant.base}"
+        with httpx2.Client(base_url=base_url, headers=tenant.headers, timeout=60) as http:
+            client = SyncSCIMClient(http)
+            results = check_server(client)
+            config = client.provider.config
     assert_all_passed(results, config, base_url)
 
 

@@ -1,10 +1,13 @@
 """Replays of what Okta and Microsoft Entra ID send: one data file per IdP flow.
 
 Each file in ``tests/idp_replays/`` is one flow, as the IdP runs it (sources in
-../shared/IDP_REQUESTS.md), and runs as one test, on every database backend::
+../shared/IDP_REQUESTS.md), and runs as one test on every host the project proves the
+add-on against (the reference HQ and the second host, ``tests/common/hosts.py``),
+each on every database backend, through the host contract kit's harness: a new instance
+of the host per flow, with SCIM on and a token::
 
     {"idp": "Okta" | "Entra ID", "flow": "...", "source": "...",
-     "hq": {"license_seats": {"standard": 2}},
+     "hq": {"license_seats": {"{license1}": 2}},
      "steps": [
        {"note": "optional, shown on failure",
         "request": {"method": "PATCH", "path": "Users/{user_id}",
@@ -21,6 +24,14 @@ Placeholders
     ``{name}`` in any string is a value saved by an earlier step; a string that is
     nothing but one placeholder takes the saved value as it is (an object, a number),
     so a step can send back what an earlier response held (Okta PUTs back ``meta``).
+    Known from the start, for the host the flow runs on:
+
+    - ``{base_url}``: the instance's SCIM base URL (``http://hq.example.com/scim/v2/<slug>``);
+    - ``{license1}``, ``{license2}``, ...: the host's licenses in the order it sells them
+      (``Host.licenses()``), by type; ``{license1_group}``, ...: their license groups'
+      names. On the reference HQ ``{license1}`` is "standard" and ``{license1_group}`` is
+      "Salesperson" (then "Prep User", then "Manager", which grants HQ access); on the
+      second host "basic"/"Members", "pro"/"Power Users", "admin"/"Administrators".
 
 ``expect``
     ``status`` (required) is the exact status. ``save`` maps names to dotted paths
@@ -39,12 +50,15 @@ Placeholders
     - anything else: equal, and of the same JSON type (``false`` is not ``0`` nor ``"False"``).
 
 ``hq`` (optional)
-    What HQ holds before the flow: ``license_seats`` per license (a number, or null for
-    unlimited); the reference HQ starts every instance at 0 seats.
+    What HQ holds before the flow: ``license_seats`` per license type (a number, or null
+    for unlimited), set as support's ``seats set`` does. A new instance of either host
+    has no paid seats.
 
-Checks (what HQ itself now holds, read from the reference HQ's tables)
-    ``hq_user``: the HQ user behind a SCIM user; ``expect`` maps HqUser columns to values.
-    ``hq_licenses``: the licenses HQ has granted that user, a sorted list.
+Checks (what the host itself now holds, read through the kit's adapter of the host)
+    ``hq_user``: the person behind a SCIM user; ``expect`` maps the fields every host
+    holds (``livepreso_scim_addon.testing.Person``: login, email, given_name,
+    family_name, display_name, active) to values.
+    ``hq_licenses``: the license types the host has granted that person, a sorted list.
 
 Anything the runner does not know (a key, a matcher, a check) fails the test rather
 than being skipped, so no expectation in a file can silently stop checking.
@@ -52,17 +66,16 @@ than being skipped, so no expectation in a file can silently stop checking.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
-from sqlalchemy import select
 
-from livepreso_scim_addon.host import LICENSES
-from livepreso_scim_addon.hq.models import HqUser, LicenseSeats, UserLicense
-from livepreso_scim_addon.models.scim import ScimUser
+from livepreso_scim_addon.testing import HostHarness, Person, Tenant
+from tests.common.hosts import each_host_and_backend, running
 
 REPLAY_DIR = Path(__file__).resolve().parent.parent / "idp_replays"
 REPLAYS = sorted(REPLAY_DIR.glob("*.json"))
@@ -71,6 +84,7 @@ PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 MATCHERS = {"$unordered", "$len", "$exact", "$type", "$absent"}
 JSON_TYPES = {"string": str, "integer": int, "boolean": bool, "object": dict, "array": list, "null": type(None)}
 _MISSING = object()
+PERSON_FIELDS = [field.name for field in dataclasses.fields(Person)]
 
 
 class ReplayFailure(Exception):
@@ -82,19 +96,29 @@ def test_replays_are_there():
     assert len(REPLAYS) >= 10, f"replay files missing from {REPLAY_DIR}"
 
 
+@pytest.fixture(scope="module", params=each_host_and_backend())
+def harness(request) -> HostHarness:
+    """Each host the project proves the add-on against, on each backend (one database each)."""
+    host, backend = request.param
+    with running(host, backend) as harness:
+        yield harness
+
+
 @pytest.mark.parametrize("replay", REPLAYS, ids=[p.stem for p in REPLAYS])
-def test_idp_replay(replay, scim, dbsession):
+def test_idp_replay(replay, harness):
     name = replay.relative_to(REPLAY_DIR.parent).as_posix()
     data = json.loads(replay.read_text(encoding="utf-8"))
     where, failure = name, None
+    tenant = harness.new_tenant()
+    scim = harness.scim(tenant)
     try:
         _only(data, {"idp", "flow", "source", "hq", "steps"}, required={"idp", "flow", "source", "steps"})
         if data["idp"] not in IDPS:
             raise ReplayFailure(f"idp must be one of {sorted(IDPS)}, not {data['idp']!r}")
         if not data["steps"]:
             raise ReplayFailure("no steps")
-        _arrange_hq(data.get("hq"), scim.tenant.id, dbsession)
-        saved: dict = {}
+        saved: dict = _known_from_the_start(harness, tenant)
+        _arrange_hq(data.get("hq"), harness, tenant, saved)
         for number, step in enumerate(data["steps"], start=1):
             where = f"{name}, step {number}"
             if not isinstance(step, dict):
@@ -105,27 +129,34 @@ def test_idp_replay(replay, scim, dbsession):
             )
             where = f"{where} ({label})"
             if "check" in step:
-                _run_check(step, saved, dbsession)
+                _run_check(step, saved, harness, tenant)
             else:
                 _run_request(step, saved, scim)
     except ReplayFailure as error:
-        failure = f"{where}: {error}"
+        failure = f"{harness.host_under_test.name}: {where}: {error}"
     if failure:  # outside the except: the report shows this message alone, no chained traceback
         pytest.fail(failure, pytrace=False)
 
 
-def _arrange_hq(hq, instance_id, dbsession):
-    """What HQ holds before the IdP starts: paid seats per license (the reference HQ's default is 0)."""
+def _known_from_the_start(harness: HostHarness, tenant: Tenant) -> dict:
+    """The placeholders every flow may use: the base URL, and the host's licenses by position."""
+    known = {"base_url": tenant.base_url}
+    for position, license in enumerate(harness.licenses(), start=1):
+        known[f"license{position}"] = license.type
+        known[f"license{position}_group"] = license.group_name
+    return known
+
+
+def _arrange_hq(hq, harness: HostHarness, tenant: Tenant, saved: dict):
+    """What HQ holds before the IdP starts: paid seats per license (none in a new instance)."""
     if hq is None:
         return
     _only(hq, {"license_seats"}, required={"license_seats"})
-    for license, seats in hq["license_seats"].items():
-        if license not in LICENSES or not (seats is None or type(seats) is int):
-            raise ReplayFailure(
-                f"hq.license_seats: {license!r}: {seats!r} (licenses: {sorted(LICENSES)}; seats: a number or null)"
-            )
-        dbsession.merge(LicenseSeats(instance_id=instance_id, license=license, seats=seats))  # a row may exist
-    dbsession.commit()
+    sold = [license.type for license in harness.licenses()]
+    for license, seats in _fill(hq["license_seats"], saved).items():
+        if license not in sold or not (seats is None or type(seats) is int):
+            raise ReplayFailure(f"hq.license_seats: {license!r}: {seats!r} (licenses: {sold}; seats: a number or null)")
+        harness.set_seats(tenant, license, seats)
 
 
 # Requests
@@ -300,26 +331,24 @@ def _only(step, allowed, required=()):
 # Checks on the HQ side
 
 
-def _run_check(step, saved, dbsession):
+def _run_check(step, saved, harness: HostHarness, tenant: Tenant):
     _only(step, {"note", "check", "user", "expect"}, required={"check", "user", "expect"})
     user_id = _fill(step["user"], saved)
-    dbsession.rollback()  # end the last read: see what the requests committed since
-    host_user_id = dbsession.scalar(select(ScimUser.host_user_id).where(ScimUser.id == user_id))
-    if host_user_id is None:
-        raise ReplayFailure(f"no SCIM user {user_id!r}")
-    expected = step["expect"]
+    try:
+        key = harness.host_key(tenant, user_id)
+    except AssertionError:
+        raise ReplayFailure(f"no SCIM user {user_id!r}") from None
+    expected = _fill(step["expect"], saved)
     if step["check"] == "hq_user":
-        user = dbsession.get(HqUser, host_user_id)
-        columns = set(HqUser.__table__.columns.keys())
-        if not isinstance(expected, dict) or not expected or set(expected) - columns:
-            raise ReplayFailure(f"hq_user expects an object of HqUser columns ({sorted(columns)})")
-        _match(expected, {column: getattr(user, column) for column in expected}, "hq_user")
+        if not isinstance(expected, dict) or not expected or set(expected) - set(PERSON_FIELDS):
+            raise ReplayFailure(f"hq_user expects an object of a person's fields ({PERSON_FIELDS})")
+        person = harness.person(key)
+        if person is None:
+            raise ReplayFailure(f"the host holds no person {key!r} (SCIM user {user_id})")
+        _match(expected, {field: getattr(person, field) for field in expected}, "hq_user")
     elif step["check"] == "hq_licenses":
         if not isinstance(expected, list):
-            raise ReplayFailure("hq_licenses expects a list of licenses")
-        granted = dbsession.scalars(
-            select(UserLicense.license).where(UserLicense.user_id == host_user_id).order_by(UserLicense.license)
-        )
-        _match(expected, list(granted), "hq_licenses")
+            raise ReplayFailure("hq_licenses expects a list of license types")
+        _match(expected, sorted(harness.licenses_of(key)), "hq_licenses")
     else:
         raise ReplayFailure(f"unknown check {step['check']!r} (known: hq_user, hq_licenses)")

@@ -52,8 +52,7 @@ class Seats:
 
     def seats(self, license: str, seats: int | None) -> None:
         """What support's ``seats set`` does."""
-        self.host.set_license_seats(self.db, self.instance_id, license, seats)
-        self.licensing.seats_changed(license)
+        self.licensing.set_seats(license, seats)
 
     def join(self, license: str, *users: ScimUser) -> None:
         """One PATCH adding these users together, in this order."""
