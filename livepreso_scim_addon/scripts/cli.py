@@ -1,36 +1,21 @@
-"""``livepreso-scim CONFIG_URI COMMAND ...``: support's switch, tokens and seats.
+"""``livepreso-scim CONFIG_URI COMMAND ...``: support's switch, tokens, seats, SSO, events.
 
-Bootstrapped from an ini file like Pyramid's own scripts; each command runs in one
-transaction, and what it prints is shown once that transaction has committed. A command
-that writes takes SQLite's write lock first, like the server's writing requests, so it
-waits on the busy timeout while the server writes. Every failure is one line on stderr
-and exit status 2, never a traceback.
+It works through the host contract only, so it serves any HQ; how a command runs (one
+transaction, one line when it fails) is ``commands.Console``.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import io
 import json
-import logging
-import os
-import sqlite3
-import sys
 import warnings
 
 # Pyramid 2.1 imports pkg_resources, whose deprecation notice (about Pyramid, not this
 # script) would otherwise open every run on support's terminal. Set before Pyramid loads.
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated as an API", category=UserWarning)
 
-from pyramid.request import Request  # noqa: E402  (after the filter above)
-from pyramid.scripting import prepare  # noqa: E402
-from pyramid.scripts.common import get_config_loader  # noqa: E402
-from sqlalchemy.exc import DBAPIError  # noqa: E402
-
+from ..commands import CommandError, Console, Parser, read_line  # noqa: E402  (after the filter above)
 from ..host import Host, license_of  # noqa: E402
-from ..models import begin_writing  # noqa: E402
-from ..models.faults import describe, first_line, is_missing_schema, sqlite_code  # noqa: E402
 from ..resources import InstanceScope, ScimRoot  # noqa: E402
 from ..services import sso  # noqa: E402
 from ..services.audit import Actor, AuditService  # noqa: E402
@@ -39,17 +24,6 @@ from ..services.licensing import LicenseService  # noqa: E402
 from ..services.tokens import TokenService  # noqa: E402
 from ..views.base import scim_base_url  # noqa: E402
 from ..service_lookup import build_service  # noqa: E402
-
-log = logging.getLogger(__name__)
-
-
-class CommandError(Exception):
-    """A problem with what support asked for: printed as one line, exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise CommandError(message)
 
 
 def _service(env, service_class, instance=None):
@@ -136,17 +110,6 @@ def seats_set(env, args, out):
     print(f"{instance.slug}: {args.license} ({license.group_name}) seats = {shown}", file=out)
 
 
-def _read_line(path, what):
-    """The first line of a file, or of stdin for '-': secrets never come from the command line."""
-    if path == "-":
-        return sys.stdin.readline().rstrip("\n")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.readline().rstrip("\n")
-    except OSError as error:
-        raise CommandError(f"cannot read the {what}: {error.strerror}: {path}") from None
-
-
 def _since(text):
     try:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -209,7 +172,7 @@ def status(env, args, out):
 
 
 def _client_secret(args):
-    secret = _read_line(args.client_secret_file, "client secret").strip()
+    secret = read_line(args.client_secret_file, "client secret").strip()
     if not secret:
         raise CommandError("the client secret is empty")
     return secret
@@ -260,19 +223,19 @@ def sso_disable(env, args, out):
     print(f"SSO disabled for {instance.slug}; its settings are kept", file=out)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="livepreso-scim", description="Support's controls for the LivePreso SCIM add-on.")
+def build_parser() -> Parser:
+    parser = Parser(prog="livepreso-scim", description="Support's controls for the LivePreso SCIM add-on.")
     parser.add_argument("config_uri", help="the ini file, e.g. production.ini")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    instance = commands.add_parser("instance").add_subparsers(dest="action", required=True, parser_class=_Parser)
+    instance = commands.add_parser("instance").add_subparsers(dest="action", required=True, parser_class=Parser)
     for action, run in (("enable", instance_enable), ("disable", instance_disable)):
         sub = instance.add_parser(action)
         sub.add_argument("slug")
         sub.set_defaults(run=run)
     instance.add_parser("list").set_defaults(run=instance_list)
 
-    token = commands.add_parser("token").add_subparsers(dest="action", required=True, parser_class=_Parser)
+    token = commands.add_parser("token").add_subparsers(dest="action", required=True, parser_class=Parser)
     create = token.add_parser("create")
     create.add_argument("slug")
     create.add_argument("--label", default="")
@@ -285,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("token_id")
     revoke.set_defaults(run=token_revoke)
 
-    seats = commands.add_parser("seats").add_subparsers(dest="action", required=True, parser_class=_Parser)
+    seats = commands.add_parser("seats").add_subparsers(dest="action", required=True, parser_class=Parser)
     seat_set = seats.add_parser("set")
     seat_set.add_argument("slug")
     seat_set.add_argument("license", help="a license type the HQ sells (the 'status' command lists them)")
@@ -303,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     status_cmd.add_argument("slug")
     status_cmd.set_defaults(run=status)
 
-    sso_cmd = commands.add_parser("sso").add_subparsers(dest="action", required=True, parser_class=_Parser)
+    sso_cmd = commands.add_parser("sso").add_subparsers(dest="action", required=True, parser_class=Parser)
     sso_new = sso_cmd.add_parser("set", help="the customer's OIDC issuer, client id and secret")
     sso_new.add_argument("slug")
     sso_new.add_argument("--issuer", required=True)
@@ -317,95 +280,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Commands that only read: their transaction begins DEFERRED and never waits for
-#: SQLite's write lock (WAL lets them read beside a writer). Every other command writes.
-READ_ONLY = frozenset({instance_list, token_list, events, status, sso_show})
-
-
-def run(argv, out=None) -> int:
-    """Run one command; returns the exit status: 0, or 2 after one line on stderr."""
-    out = out or sys.stdout
-    try:
-        args = build_parser().parse_args(argv)
-        output = _execute(args)
-    except CommandError as error:
-        print(f"livepreso-scim: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("livepreso-scim: interrupted", file=sys.stderr)
-        return 130
-    out.write(output)
-    return 0
-
-
-def _execute(args) -> str:
-    """The command's output; any failure becomes a CommandError with a one-line message."""
-    env = _bootstrap(args.config_uri)
-    try:
-        if "read_secret" in args:
-            # Asked for before the transaction begins: no lock is held while someone types.
-            args.secret = args.read_secret(args)
-        return _in_one_transaction(env, args)
-    except CommandError:
-        raise
-    except DBAPIError as error:
-        raise CommandError(_database_problem(error, args.config_uri)) from None
-    except Exception as error:
-        log.debug("livepreso-scim %s failed", args.command, exc_info=True)
-        raise CommandError(f"unexpected {describe(error)}") from None
-    finally:
-        env["closer"]()
-        engine = env["registry"].get("db_engine")
-        if engine is not None:
-            engine.dispose()
-
-
-def _bootstrap(config_uri):
-    """What ``pyramid.paster.bootstrap`` returns, with logging set up from the same file.
-
-    One plaster loader serves both: finding it reads every installed distribution's
-    entry points, which took half of a command's time when done twice.
-    """
-    if not os.path.isfile(config_uri.partition("#")[0]):
-        raise CommandError(f"no such config file: {config_uri}")
-    try:
-        loader = get_config_loader(config_uri)
-        loader.setup_logging()
-        app = loader.get_wsgi_app()
-    except Exception as error:  # a broken file, or a setting the app refuses: its message says which
-        raise CommandError(f"cannot load {config_uri}: {describe(error)}") from None
-    # URLs the commands print are built, as the server builds them, from scim.public_url.
-    public_url = app.registry["scim.settings"].public_url
-    return prepare(request=Request.blank("/", base_url=public_url) if public_url else None, registry=app.registry)
-
-
-def _in_one_transaction(env, args) -> str:
-    output = io.StringIO()
-    with env["request"].tm:
-        if args.run not in READ_ONLY:
-            # BEGIN IMMEDIATE on SQLite: a transaction that began DEFERRED gets 'database
-            # is locked' at once when it comes to write while the server writes, instead
-            # of waiting on the busy timeout.
-            begin_writing(env["request"].dbsession)
-        args.run(env, args, output)
-    return output.getvalue()
-
-
-def _database_problem(error: DBAPIError, config_uri: str) -> str:
-    """What went wrong with the database, for support: no SQL, no parameters, no URL."""
-    cause = error.orig
-    if sqlite_code(error) == sqlite3.SQLITE_BUSY:
-        return (
-            "the database is still locked by another writer after the busy timeout "
-            "(scim.sqlite_busy_timeout_ms); try again"
-        )
-    if is_missing_schema(error):
-        ini = config_uri.partition("#")[0]
-        return f"the database lacks the add-on's tables or columns: run its migrations (alembic -c {ini} -n scim_alembic upgrade head)"
-    if error.statement is None:  # SQLAlchemy wraps a failed connect without a statement
-        return f"cannot connect to the database: {first_line(cause)}"
-    return f"database error: {first_line(cause)}"
-
-
-def main(argv=None):
-    sys.exit(run(sys.argv[1:] if argv is None else argv))
+CONSOLE = Console(
+    prog="livepreso-scim",
+    build_parser=build_parser,
+    tables="the add-on's",
+    migrate="alembic -c {ini} -n scim_alembic upgrade head",
+    read_only=frozenset({instance_list, token_list, events, status, sso_show}),
+)
+run, main = CONSOLE.run, CONSOLE.main

@@ -9,26 +9,17 @@ way to), read what the host holds of a person, and sign a person in.
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..host import HostInstance
+from ..host import HostInstance, HostUserProfile
 
 if TYPE_CHECKING:  # the harness imports this module
     from .harness import HostHarness, Tenant
 
 
-@dataclass(frozen=True)
-class Person:
-    """What a host holds of a person, in the contract's terms (``HostUserProfile``)."""
-
-    login: str
-    email: str | None
-    given_name: str | None
-    family_name: str | None
-    display_name: str | None
-    #: whether the person may sign in to HQ
-    active: bool
+#: What a host holds of a person: the contract's profile, as ``person(request, key)``
+#: reads it back from the host's own tables.
+Person = HostUserProfile
 
 
 class HostUnderTest(abc.ABC):

@@ -201,9 +201,11 @@ class ScimClient:
 def assert_scim_error(response, status: int, scim_type: str | None = None) -> None:
     """An RFC 7644 §3.12 error body with this status (and scimType, when given)."""
     assert response.status_int == status, (response.status, response.text[:500])
+    assert response.content_type == "application/scim+json"
     body = response.json
     assert body["schemas"] == [ERROR]
     assert body["status"] == str(status)
+    assert body["detail"]
     if scim_type:
         assert body.get("scimType") == scim_type, body
 

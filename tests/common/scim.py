@@ -3,17 +3,23 @@ steps several modules share (users, groups, members)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from urllib.parse import quote
 
-CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
-ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
-PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+# The contract kit's client and message helpers serve these tests too.
+from livepreso_scim_addon.testing.harness import (
+    CORE,
+    ERROR,
+    GROUP,
+    HOST,
+    PATCH_OP,
+    ScimClient,
+    assert_scim_error,
+    patch,
+)
 
-HOST = "hq.example.com"
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+__all__ = ["CORE", "ENTERPRISE", "ERROR", "GROUP", "HOST", "PATCH_OP", "ScimClient", "assert_scim_error", "patch"]
 
 
 # --- bodies ---------------------------------------------------------------------------
@@ -37,23 +43,6 @@ def okta_user(user_name="jane.doe@example.com", **extra):
     return body
 
 
-def patch(*operations):
-    """A PatchOp message (RFC 7644 §3.5.2) with these operations."""
-    return {"schemas": [PATCH_OP], "Operations": list(operations)}
-
-
-def assert_scim_error(response, status, scim_type=None):
-    """An RFC 7644 §3.12 error body with this status (and scimType, when given)."""
-    assert response.status_code == status
-    assert response.content_type == "application/scim+json"
-    body = response.json
-    assert body["schemas"] == [ERROR]
-    assert body["status"] == str(status)
-    assert body["detail"]
-    if scim_type:
-        assert body["scimType"] == scim_type
-
-
 # --- a tenant and its client ------------------------------------------------------------
 
 
@@ -72,49 +61,6 @@ class Tenant:
     @property
     def base(self) -> str:
         return f"/scim/v2/{self.slug}"
-
-
-class ScimClient:
-    """webtest with a tenant's token, JSON bodies as application/scim+json."""
-
-    def __init__(self, testapp, tenant: Tenant):
-        self.testapp = testapp
-        self.tenant = tenant
-
-    def _url(self, path):
-        return path if path.startswith("/") else f"{self.tenant.base}/{path}"
-
-    def _headers(self, headers):
-        return {"Host": HOST, **self.tenant.headers, **(headers or {})}
-
-    def get(self, path, status=200, headers=None, **kw):
-        return self.testapp.get(self._url(path), status=status, headers=self._headers(headers), **kw)
-
-    def delete(self, path, status=204, headers=None):
-        return self.testapp.delete(self._url(path), status=status, headers=self._headers(headers))
-
-    def send(self, method, path, body, status, headers=None, content_type="application/scim+json"):
-        raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
-        response = self.testapp.request(
-            self._url(path),
-            method=method,
-            body=raw.encode() if isinstance(raw, str) else raw,
-            headers=self._headers(headers),
-            content_type=content_type,
-            expect_errors=True,
-        )
-        # webtest checks no status when errors are expected: check it here ("*": any).
-        assert status == "*" or response.status_int == status, (method, path, response.status, response.text[:500])
-        return response
-
-    def post(self, path, body, status=201, **kw):
-        return self.send("POST", path, body, status, **kw)
-
-    def put(self, path, body, status=200, **kw):
-        return self.send("PUT", path, body, status, **kw)
-
-    def patch(self, path, body, status=200, **kw):
-        return self.send("PATCH", path, body, status, **kw)
 
 
 # --- arrange steps over SCIM --------------------------------------------------------------

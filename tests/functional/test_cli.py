@@ -12,126 +12,39 @@ most also run the installed console script as a subprocess.
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import socket
-import sqlite3
 import subprocess
 import sys
-import threading
 import time
 import uuid
-from contextlib import contextmanager
 
-import plaster
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from livepreso_scim_addon.hq.models import LicenseSeats
 from livepreso_scim_addon.models.scim import ScimEvent, ScimSso
-from livepreso_scim_addon.scripts.cli import run
-from tests.common import POSTGRES_URL, ROOT
+from livepreso_scim_addon.scripts.cli import CONSOLE
+from tests.common import POSTGRES_URL
 from tests.common.factories import make_tenant
-from tests.common.scim import ScimClient, Tenant, add_members, group_named, okta_user, set_active
-
-CONSOLE_SCRIPT = os.path.join(os.path.dirname(sys.executable), "livepreso-scim")
-
-LOGGING = (
-    "[loggers]\nkeys = root\n[handlers]\nkeys = console\n[formatters]\nkeys = generic\n"
-    "[logger_root]\nlevel = WARN\nhandlers = console\n"
-    "[handler_console]\nclass = StreamHandler\nargs = (sys.stderr,)\nlevel = NOTSET\nformatter = generic\n"
-    "[formatter_generic]\nformat = %(message)s\n"
+from tests.common.scripts import (
+    TypedWhileTheDatabaseIsFree,
+    console_script,
+    one_line_failure,
+    printed,
+    seconds_waited_for_the_write_lock,
+    write_ini,
+    write_lock,
 )
+from tests.common.scim import ScimClient, add_members, group_named, okta_user, set_active
 
-
-def write_ini(path, **settings) -> str:
-    """An ini file for the reference HQ whose logging, like production.ini's, goes to stderr."""
-    lines = "".join(f"{key} = {value}\n" for key, value in settings.items())
-    path.write_text(f"[app:main]\nuse = egg:livepreso_scim_addon\n{lines}{LOGGING}")
-    return str(path)
-
-
-class _LoaderWithApp:
-    """A plaster loader whose WSGI app is already built; the rest is the real loader's."""
-
-    def __init__(self, loader, app):
-        self._loader, self._app = loader, app
-
-    def get_wsgi_app(self, name=None, defaults=None):
-        return self._app
-
-    def __getattr__(self, name):
-        return getattr(self._loader, name)
-
-
-@pytest.fixture(scope="module")
-def support_app(database_url, tmp_path_factory):
-    """The app of support's ini file, built once: bootstrapping that file gets it."""
-    path = write_ini(
-        tmp_path_factory.mktemp("cli") / "support.ini",
-        **{"sqlalchemy.url": database_url, "scim.public_url": "https://hq.example.com"},
-    )
-    get_loader = plaster.get_loader
-    loader = get_loader(path, protocols=["wsgi"])
-    app = loader.get_wsgi_app()
-    shared = _LoaderWithApp(loader, app)
-
-    def loader_for(config_uri, protocols=None):
-        return shared if config_uri == path else get_loader(config_uri, protocols=protocols)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(plaster, "get_loader", loader_for)  # what pyramid's get_config_loader calls
-        yield path, app
-    app.registry["db_engine"].dispose()
-
-
-@pytest.fixture
-def ini(app, support_app, bind_app) -> str:
-    """Support's ini file (its ``scim.public_url`` is https://hq.example.com)."""
-    path, wsgi_app = support_app
-    bind_app(wsgi_app)
-    return path
-
-
-@pytest.fixture
-def sqlite_path(database_url):
-    """The SQLite file the app's migrated database lives in (its write lock is what is tested)."""
-    url = sa.make_url(database_url)
-    if url.get_backend_name() != "sqlite":
-        pytest.skip("SQLite's write lock: PostgreSQL has row locks and no busy timeout")
-    return url.database
-
-
-@pytest.fixture
-def initech(app) -> Tenant:
-    return make_tenant(app, "initech")
-
-
-def cli(ini, *args, status=0):
-    out = io.StringIO()
-    assert run([ini, *args], out=out) == status
-    return out.getvalue()
+def cli(ini, *args, status=0) -> str:
+    return printed(CONSOLE, ini, *args, status=status)
 
 
 def failure(capsys, *argv) -> str:
-    """Run a command that must fail: nothing on stdout, one line on stderr, status 2."""
-    capsys.readouterr()
-    out = io.StringIO()
-    assert run(list(argv), out=out) == 2
-    err = capsys.readouterr().err
-    assert out.getvalue() == "" and err.startswith("livepreso-scim: error: ") and err.count("\n") == 1, err
-    return err
-
-
-def console_script(*argv, timeout=60, **environ) -> subprocess.CompletedProcess:
-    """The installed ``livepreso-scim`` in a shell like support's: no PYTHONWARNINGS (the
-    Makefile sets one) and no database URL but the one given."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONWARNINGS", "SCIM_DATABASE_URL")}
-    return subprocess.run(
-        [CONSOLE_SCRIPT, *argv], capture_output=True, text=True, timeout=timeout, cwd=ROOT, env={**env, **environ}
-    )
+    return one_line_failure(CONSOLE, capsys, *argv)
 
 
 def assert_one_line_failure(process: subprocess.CompletedProcess) -> str:
@@ -139,17 +52,6 @@ def assert_one_line_failure(process: subprocess.CompletedProcess) -> str:
     assert process.stdout == "" and process.stderr.count("\n") == 1, process.stderr
     assert process.stderr.startswith("livepreso-scim: error: ")
     return process.stderr
-
-
-@contextmanager
-def write_lock(database_path):
-    """Another connection holding SQLite's write lock, as a server's writing request does."""
-    holder = sqlite3.connect(database_path, isolation_level=None, check_same_thread=False)
-    holder.execute("BEGIN IMMEDIATE")
-    try:
-        yield holder
-    finally:
-        holder.close()  # rolls back: nothing was written
 
 
 # ---------------------------------------------------------------------------- commands
@@ -348,12 +250,12 @@ def test_a_database_without_the_schema_says_to_run_the_migrations(tmp_path, caps
     ini = write_ini(tmp_path / "new.ini", **{"sqlalchemy.url": unmigrated_database_url})
     for args in (["instance", "list"], ["instance", "enable", "acme"]):
         err = failure(capsys, ini, *args)
-        assert f"run its migrations (alembic -c {ini} -n scim_alembic upgrade head)" in err, err
+        assert f"run the migrations (alembic -c {ini} -n scim_alembic upgrade head)" in err, err
 
 
 def test_the_console_script_fails_in_one_line_with_production_ini():
     """production.ini as shipped, SCIM_DATABASE_URL not exported: what support sees first."""
-    err = assert_one_line_failure(console_script("production.ini", "instance", "list"))
+    err = assert_one_line_failure(console_script("livepreso-scim", "production.ini", "instance", "list"))
     assert "set the environment variable SCIM_DATABASE_URL" in err
 
 
@@ -379,26 +281,7 @@ def test_a_writing_command_waits_for_the_servers_write_lock(ini, app, sqlite_pat
     secret_file.write_text("top-secret-value\n")
     token_id = initech.token.split("_")[1]
     args = [arg.format(token_id=token_id, secret_file=secret_file) for arg in WRITING_COMMANDS[command]]
-    hold = 0.3
-    holder = sqlite3.connect(sqlite_path, isolation_level=None, check_same_thread=False)
-    locked_at, release = [], threading.Timer(hold, holder.execute, ("COMMIT",))
-
-    def lock_before_the_command_begins(_connection):
-        if not locked_at:
-            holder.execute("BEGIN IMMEDIATE")
-            locked_at.append(time.monotonic())
-            release.start()
-
-    sa.event.listen(sa.engine.Engine, "engine_connect", lock_before_the_command_begins)
-    try:
-        cli(ini, *args)
-        finished_at = time.monotonic()
-    finally:
-        sa.event.remove(sa.engine.Engine, "engine_connect", lock_before_the_command_begins)
-        if locked_at:
-            release.join(timeout=10)
-        holder.close()
-    assert locked_at and finished_at - locked_at[0] >= hold
+    assert seconds_waited_for_the_write_lock(sqlite_path, lambda: cli(ini, *args), hold=0.3) >= 0.3
 
 
 @pytest.mark.commits  # the lock is held from another connection, the command runs in another process
@@ -408,26 +291,9 @@ def test_the_write_lock_held_past_the_busy_timeout_is_one_line(initech, sqlite_p
     with write_lock(sqlite_path):
         assert cli(ini, "status", "initech").startswith("instance initech (Initech)")
         started = time.monotonic()
-        err = assert_one_line_failure(console_script(ini, "seats", "set", "initech", "standard", "3"))
+        err = assert_one_line_failure(console_script("livepreso-scim", ini, "seats", "set", "initech", "standard", "3"))
         assert time.monotonic() - started >= 0.2
     assert "database is still locked by another writer after the busy timeout (scim.sqlite_busy_timeout_ms)" in err
-
-
-class TypedWhileTheDatabaseIsFree(io.StringIO):
-    """stdin that checks, as support types, that the CLI holds no write lock yet."""
-
-    def __init__(self, text, database_path):
-        super().__init__(text)
-        self.database_path = database_path
-
-    def readline(self, *args):
-        probe = sqlite3.connect(self.database_path, timeout=0, isolation_level=None)
-        try:
-            probe.execute("BEGIN IMMEDIATE")  # 'database is locked' at once if the CLI held it
-            probe.execute("ROLLBACK")
-        finally:
-            probe.close()
-        return super().readline(*args)
 
 
 @pytest.mark.commits  # the lock is probed from another connection

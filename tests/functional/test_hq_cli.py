@@ -10,52 +10,24 @@ the installed console script need real commits or a process of their own.
 
 from __future__ import annotations
 
-import io
-import sqlite3
 import sys
-import threading
-import time
 
 import pytest
 import sqlalchemy as sa
 
 from livepreso_scim_addon.hq.models import HqUser, Instance, LicenseSeats
-from livepreso_scim_addon.hq.scripts import run
+from livepreso_scim_addon.hq.scripts import CONSOLE
 from tests.common.factories import make_hq_user, make_tenant
 from tests.common.hq import PASSWORD, sign_in
-from tests.common.scim import ScimClient, Tenant, okta_user, set_active
-from tests.common.scripts import app_built_once, console_script, write_ini
-
-
-@pytest.fixture(scope="module")
-def support_app(database_url, tmp_path_factory):
-    """Support's ini file (its ``scim.public_url`` is https://hq.example.com) and its app."""
-    path = write_ini(
-        tmp_path_factory.mktemp("hq-cli") / "support.ini",
-        **{"sqlalchemy.url": database_url, "scim.public_url": "https://hq.example.com"},
-    )
-    with app_built_once(path) as app:
-        yield path, app
-
-
-@pytest.fixture
-def ini(app, support_app, bind_app) -> str:
-    path, wsgi_app = support_app
-    bind_app(wsgi_app)
-    return path
-
-
-@pytest.fixture
-def sqlite_path(database_url):
-    url = sa.make_url(database_url)
-    if url.get_backend_name() != "sqlite":
-        pytest.skip("SQLite's write lock: PostgreSQL has row locks and no busy timeout")
-    return url.database
-
-
-@pytest.fixture
-def initech(app) -> Tenant:
-    return make_tenant(app, "initech")
+from tests.common.scim import ScimClient, okta_user, set_active
+from tests.common.scripts import (
+    TypedWhileTheDatabaseIsFree,
+    console_script,
+    one_line_failure,
+    printed,
+    seconds_waited_for_the_write_lock,
+    write_ini,
+)
 
 
 @pytest.fixture
@@ -65,20 +37,12 @@ def password_file(tmp_path):
     return str(path)
 
 
-def cli(ini, *args, status=0):
-    out = io.StringIO()
-    assert run([ini, *args], out=out) == status
-    return out.getvalue()
+def cli(ini, *args, status=0) -> str:
+    return printed(CONSOLE, ini, *args, status=status)
 
 
 def failure(capsys, *argv) -> str:
-    """Run a command that must fail: nothing on stdout, one line on stderr, status 2."""
-    capsys.readouterr()
-    out = io.StringIO()
-    assert run(list(argv), out=out) == 2
-    err = capsys.readouterr().err
-    assert out.getvalue() == "" and err.startswith("livepreso-hq: error: ") and err.count("\n") == 1, err
-    return err
+    return one_line_failure(CONSOLE, capsys, *argv)
 
 
 def seats(dbsession, slug="initech") -> dict:
@@ -234,43 +198,7 @@ def test_a_writing_command_waits_for_the_servers_write_lock(ini, app, sqlite_pat
     inside the busy timeout: the command waits for it, then succeeds."""
     make_tenant(app, "initech")
     args = [arg.format(password_file=password_file) for arg in WRITING_COMMANDS[command]]
-    hold = 0.3
-    holder = sqlite3.connect(sqlite_path, isolation_level=None, check_same_thread=False)
-    locked_at, release = [], threading.Timer(hold, holder.execute, ("COMMIT",))
-
-    def lock_before_the_command_begins(_connection):
-        if not locked_at:
-            holder.execute("BEGIN IMMEDIATE")
-            locked_at.append(time.monotonic())
-            release.start()
-
-    sa.event.listen(sa.engine.Engine, "engine_connect", lock_before_the_command_begins)
-    try:
-        cli(ini, *args)
-        finished_at = time.monotonic()
-    finally:
-        sa.event.remove(sa.engine.Engine, "engine_connect", lock_before_the_command_begins)
-        if locked_at:
-            release.join(timeout=10)
-        holder.close()
-    assert locked_at and finished_at - locked_at[0] >= hold
-
-
-class TypedWhileTheDatabaseIsFree(io.StringIO):
-    """stdin that checks, as support types, that the command holds no write lock yet."""
-
-    def __init__(self, text, database_path):
-        super().__init__(text)
-        self.database_path = database_path
-
-    def readline(self, *args):
-        probe = sqlite3.connect(self.database_path, timeout=0, isolation_level=None)
-        try:
-            probe.execute("BEGIN IMMEDIATE")  # 'database is locked' at once if the command held it
-            probe.execute("ROLLBACK")
-        finally:
-            probe.close()
-        return super().readline(*args)
+    assert seconds_waited_for_the_write_lock(sqlite_path, lambda: cli(ini, *args), hold=0.3) >= 0.3
 
 
 @pytest.mark.commits  # the lock is probed from another connection
