@@ -218,8 +218,10 @@ class _Parser:
         if depth >= MAX_DEPTH:
             raise self.fail(f"more than {MAX_DEPTH} levels of nesting")
         if self.current.word == "not":
-            # RFC 7644 writes not "(" FILTER ")"; "not userName pr" is accepted too.
+            # RFC 7644 §3.4.2.2: "not" "(" valFilter ")"; no IdP sends it otherwise.
             self.advance()
+            if self.current.kind != "(":
+                raise self.fail("'not' takes a filter in parentheses: not (...)")
             return Not(self.unary(relative, depth + 1))
         if self.current.kind == "(":
             self.advance()

@@ -97,12 +97,6 @@ def created_for_unmatched_filter(equalities: dict, sub: str | None, value) -> di
 
 # --- decisions --------------------------------------------------------------------
 
-#: A PatchOp message without "schemas" is accepted; one naming another message is not.
-#: RFC 7644 §3.5.2 requires the PatchOp URN. Neither IdP is documented to omit it
-#: (IDP_REQUESTS.md shows both sending it): this leniency predates this module and is
-#: kept so that no client that works today stops working.
-PATCH_SCHEMAS_OPTIONAL = True
-
 #: Keys of a path-less add/replace value may be paths (``name.givenName``, even
 #: ``emails[type eq "work"].value``), not only attribute names. Entra ID replaces
 #: several attributes in one path-less operation with dotted keys (IDP_REQUESTS.md,

@@ -71,7 +71,7 @@ def parse_patch(resource_type: ResourceType, body) -> list[PatchOperation]:
         raise invalid_syntax("The PATCH body must be a JSON object.")
     fields = _lower_keys(body)
     schemas = fields.get("schemas")
-    if not (schemas is None and leniency.PATCH_SCHEMAS_OPTIONAL) and not _names_patch_op(schemas):
+    if not _names_patch_op(schemas):
         raise invalid_syntax(f"'schemas' must contain '{PATCH_OP}'.")
     operations = fields.get("operations")
     if not isinstance(operations, list):

@@ -447,7 +447,7 @@ def _node(attribute: Attribute) -> colander.SchemaNode:
     if attribute.multi_valued:
         node.missing = colander.required
         return colander.SchemaNode(
-            colander.Sequence(accept_scalar=True), node, name=attribute.name, missing=colander.drop
+            colander.Sequence(accept_scalar=False), node, name=attribute.name, missing=colander.drop
         )
     return node
 
@@ -468,9 +468,12 @@ def _canonical(attributes, data: dict) -> dict:
         attribute = by_lower.get(key.lower()) if isinstance(key, str) else None
         if attribute is None or value is None:
             continue
+        if attribute.multi_valued and not isinstance(value, list):
+            # RFC 7643 §2.4: the values of a multi-valued attribute are a JSON array.
+            raise invalid_value(f"'{attribute.name}' is multi-valued: send its values as a list.")
         if attribute.type == "complex":
             if attribute.multi_valued:
-                items = value if isinstance(value, list) else [value]
+                items = value
                 value = [
                     _canonical(attribute.sub_attributes, v) if isinstance(v, dict) else v
                     for v in items

@@ -68,7 +68,7 @@ def _parse_json(request):
     if not body.strip():
         raise invalid_syntax("The request body is empty; a JSON object is expected.")
     try:
-        document = json.loads(body.decode("utf-8"))
+        document = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
     except UnicodeDecodeError:
         raise invalid_syntax("The request body is not UTF-8.") from None
     except json.JSONDecodeError as exc:
@@ -77,6 +77,11 @@ def _parse_json(request):
         raise invalid_syntax("The request body nests too deeply.") from None
     check_json_text(document, body)
     return document
+
+
+def _refuse_constant(name: str):
+    """Python reads NaN, Infinity and -Infinity; JSON (RFC 8259 §6) has no such numbers."""
+    raise invalid_syntax(f"The request body is not valid JSON: {name} is not a JSON number.")
 
 
 def _etag_matches(header: str, etag: str) -> bool:

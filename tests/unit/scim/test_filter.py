@@ -56,7 +56,7 @@ PARSED = [
     ("a pr and b pr and c pr", And(And(A, B), C)),
     ("not (a pr) and b pr", And(Not(A), B)),
     ("NOT(a pr or b pr)", Not(Or(A, B))),
-    ("not a pr or b pr", Or(Not(A), B)),  # lenient: RFC wants parentheses after not
+    ("not (a pr) or b pr", Or(Not(A), B)),
     ("not (not (a pr))", Not(Not(A))),
     ("((a pr))", A),
     # sub-attributes and URNs
@@ -195,7 +195,10 @@ FILTER_ERRORS = [
     ("urn:foo: pr", "not an attribute path"),
     ("x eq 'single'", "unexpected character"),
     ("(" * 60 + "a pr" + ")" * 60, "levels of nesting"),
-    ("not " * 60 + "a pr", "levels of nesting"),
+    ("not (" * 60 + "a pr" + ")" * 60, "levels of nesting"),
+    # RFC 7644 §3.4.2.2: "not" "(" valFilter ")"
+    ('not userName eq "x"', "'not' takes a filter in parentheses"),
+    ("not a pr", "'not' takes a filter in parentheses"),
     ("x eq " + '"' + "a" * 4100 + '"', "longer than 4096"),
 ]
 

@@ -10,7 +10,7 @@ from livepreso_scim_addon.scim import leniency
 from livepreso_scim_addon.scim.errors import ScimError
 from livepreso_scim_addon.scim.filter import And, AttrPath, Compare, ValuePath, parse_filter
 from livepreso_scim_addon.scim.patch import apply_patch, parse_patch
-from livepreso_scim_addon.scim.schemas import ENTERPRISE_USER_SCHEMA, GROUP, USER, USER_SCHEMA, Attribute
+from livepreso_scim_addon.scim.schemas import ENTERPRISE_USER_SCHEMA, GROUP, PATCH_OP, USER, USER_SCHEMA, Attribute
 
 MANAGER = ENTERPRISE_USER_SCHEMA.attribute("manager")
 NAME = USER_SCHEMA.attribute("name")
@@ -137,22 +137,13 @@ SALES = {"id": "g1", "displayName": "Sales"}
 
 
 def patch(resource_type, resource, *operations, **body):
-    return apply_patch(resource_type, resource, parse_patch(resource_type, {"Operations": list(operations), **body}))
+    return apply_patch(resource_type, resource, parse_patch(resource_type, {"schemas": [PATCH_OP], "Operations": list(operations), **body}))
 
 
 def refusal(call) -> tuple[str, str]:
     with pytest.raises(ScimError) as caught:
         call()
     return caught.value.scim_type, caught.value.detail
-
-
-def test_patch_schemas_optional(monkeypatch):
-    operation = {"op": "replace", "path": "title", "value": "CTO"}
-    assert patch(USER, JANE, operation)["title"] == "CTO"
-    monkeypatch.setattr(leniency, "PATCH_SCHEMAS_OPTIONAL", False)
-    assert refusal(lambda: patch(USER, JANE, operation))[0] == "invalidSyntax"
-    # with "schemas", the flag plays no part
-    assert patch(USER, JANE, operation, schemas=["urn:ietf:params:scim:api:messages:2.0:PatchOp"])["title"] == "CTO"
 
 
 ENTRA_DOTTED = {"op": "Replace", "value": {"name.givenName": "Janet", "displayName": "Janet"}}

@@ -515,6 +515,7 @@ def test_patch_errors(operation, scim_type, fragment):
 def test_a_failing_operation_aborts_the_whole_patch():
     resource = copy.deepcopy(JANE)
     body = {
+        "schemas": [PATCH_OP],
         "Operations": [
             {"op": "replace", "path": "title", "value": "changed"},
             {"op": "remove", "path": "emails"},
@@ -539,7 +540,7 @@ def test_the_result_shares_nothing_with_the_input():
 
 def test_added_values_are_copies_of_the_request():
     value = [{"value": "j@other.example"}]
-    result = patch_body({"Operations": [{"op": "add", "path": "emails", "value": value}]})
+    result = patch_body({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "emails", "value": value}]})
     assert result["emails"][-1] == {"value": "j@other.example"}
     result["emails"][-1]["value"] = "changed"
     assert value == [{"value": "j@other.example"}]
@@ -550,11 +551,13 @@ def test_added_values_are_copies_of_the_request():
 BODY_ERRORS = [
     ([], "must be a JSON object"),
     ("x", "must be a JSON object"),
-    ({}, "needs an 'Operations' list"),
-    ({"Operations": {"op": "add"}}, "needs an 'Operations' list"),
+    ({}, "must contain"),
+    ({"Operations": []}, "must contain"),  # RFC 7644 §3.5.2: the PatchOp schema is required
+    ({"schemas": [PATCH_OP]}, "needs an 'Operations' list"),
+    ({"schemas": [PATCH_OP], "Operations": {"op": "add"}}, "needs an 'Operations' list"),
     ({"schemas": [CORE_USER], "Operations": []}, "must contain"),
     ({"schemas": PATCH_OP, "Operations": []}, "must contain"),
-    ({"Operations": ["add"]}, "must be a JSON object"),
+    ({"schemas": [PATCH_OP], "Operations": ["add"]}, "must be a JSON object"),
 ]
 
 
@@ -569,7 +572,7 @@ def test_body_errors(body, fragment):
 @pytest.mark.parametrize(
     "body",
     [
-        {"Operations": [{"op": "replace", "path": "title", "value": "X"}]},  # no schemas
+        {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "title", "value": "X"}]},  # no schemas
         {"schemas": [PATCH_OP.upper()], "operations": [{"op": "replace", "path": "title", "value": "X"}]},
         {"SCHEMAS": [PATCH_OP], "OPERATIONS": [{"op": "replace", "path": "title", "value": "X"}]},
     ],
@@ -660,13 +663,13 @@ def test_parse_patch_normalises(operation, parsed):
 
 def test_parse_patch_numbers_operations_from_one():
     operations = [{"op": "add", "path": "title", "value": str(i)} for i in range(3)]
-    parsed = parse_patch(USER, {"Operations": operations})
+    parsed = parse_patch(USER, {"schemas": [PATCH_OP], "Operations": operations})
     assert [(o.number, o.value) for o in parsed] == [(1, "0"), (2, "1"), (3, "2")]
 
 
 def test_parse_patch_keeps_the_value_as_sent():
     value = [{"value": "a@x", "Type": "work", "junk": 1}]
-    (parsed,) = parse_patch(USER, {"Operations": [{"op": "add", "path": "emails", "value": value}]})
+    (parsed,) = parse_patch(USER, {"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "emails", "value": value}]})
     assert parsed.value == [{"value": "a@x", "Type": "work", "junk": 1}]
 
 
@@ -690,7 +693,7 @@ PARSE_ERRORS = [
     "operation, status, scim_type, fragment", PARSE_ERRORS, ids=[repr(e[0])[:60] for e in PARSE_ERRORS]
 )
 def test_parse_patch_errors_name_the_operation(operation, status, scim_type, fragment):
-    body = {"Operations": [{"op": "replace", "path": "title", "value": "ok"}, operation]}
+    body = {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "title", "value": "ok"}, operation]}
     with pytest.raises(ScimError) as caught:
         parse_patch(USER, body)
     assert (caught.value.status, caught.value.scim_type) == (status, scim_type)
@@ -706,7 +709,7 @@ def test_message_errors_name_no_operation():
 
 def test_a_malformed_operation_fails_before_any_is_applied():
     """The whole message is read first: operation 2's syntax fails before operation 1's target."""
-    body = {"Operations": [{"op": "replace", "path": "id", "value": "x"}, {"op": "move"}]}
+    body = {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "id", "value": "x"}, {"op": "move"}]}
     with pytest.raises(ScimError) as caught:
         patch_body(body)
     assert caught.value.scim_type == "invalidSyntax"
@@ -727,7 +730,7 @@ MEMBERS = [{"value": "u1"}, {"value": "u2"}]
 
 
 def split(*operations):
-    return split_operations(GROUP, parse_patch(GROUP, {"Operations": list(operations)}), "members")
+    return split_operations(GROUP, parse_patch(GROUP, {"schemas": [PATCH_OP], "Operations": list(operations)}), "members")
 
 
 @pytest.mark.parametrize(
@@ -739,7 +742,7 @@ def split(*operations):
     ],
 )
 def test_split_a_path_on_members(path):
-    (operation,) = parse_patch(GROUP, {"Operations": [{"op": "remove", "path": path}]})
+    (operation,) = parse_patch(GROUP, {"schemas": [PATCH_OP], "Operations": [{"op": "remove", "path": path}]})
     others, members = split_operations(GROUP, [operation], "members")
     assert others == []
     assert members == [operation] and members[0] is operation
@@ -761,7 +764,7 @@ def test_split_a_path_on_members(path):
     ids=repr,
 )
 def test_split_leaves_the_others_unchanged(operation):
-    (parsed,) = parse_patch(GROUP, {"Operations": [operation]})
+    (parsed,) = parse_patch(GROUP, {"schemas": [PATCH_OP], "Operations": [operation]})
     others, members = split_operations(GROUP, [parsed], "members")
     assert members == []
     assert others == [parsed] and others[0] is parsed
@@ -808,7 +811,7 @@ def test_split_keeps_numbers_and_order():
 def test_split_on_another_attribute():
     others, members = split_operations(
         USER,
-        parse_patch(USER, {"Operations": [{"op": "replace", "value": {"EMAILS": [], "title": "X"}}]}), "emails"
+        parse_patch(USER, {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"EMAILS": [], "title": "X"}}]}), "emails"
     )
     assert [(m.label, m.value) for m in members] == [("emails", [])]
     assert [o.value for o in others] == [{"title": "X"}]
