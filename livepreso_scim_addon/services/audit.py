@@ -29,6 +29,10 @@ class AuditAction(enum.StrEnum):
     RESET = "reset"
     MEMBER_ADDED = "member_added"
     MEMBER_REMOVED = "member_removed"
+    #: A member id Okta or Entra sent that names no user of this instance (deleted,
+    #: another instance's, malformed): skipped so the rest of the group still syncs.
+    #: ``changes`` holds it as ``{"unknown_member": id}``; ``user_id`` stays empty.
+    MEMBER_SKIPPED = "member_skipped"
     LICENSE_GRANTED = "license_granted"
     LICENSE_REVOKED = "license_revoked"
     TOKEN_CREATED = "token_created"
@@ -54,10 +58,15 @@ class AuditService:
     def record(self, action: AuditAction, resource_type: str, resource_id: str | None,
                user_ids=None, changes=None) -> None:
         """Record one change; ``user_ids`` (several) makes one entry per user, in one statement."""
-        if self.actor is None:
-            return
         users = list(user_ids) if user_ids is not None else [resource_id if resource_type == "User" else None]
-        if not users:
+        self._insert(action, resource_type, resource_id, [(user_id, changes) for user_id in users])
+
+    def record_each(self, action: AuditAction, resource_type: str, resource_id: str | None, changes: list[dict]) -> None:
+        """One entry per item of ``changes`` (about no user of the instance), in one statement."""
+        self._insert(action, resource_type, resource_id, [(None, item) for item in changes])
+
+    def _insert(self, action, resource_type, resource_id, entries: list[tuple[str | None, dict | None]]) -> None:
+        if self.actor is None or not entries:
             return
         now = utcnow()
         self.db.execute(
@@ -76,7 +85,7 @@ class AuditService:
                     "changes": changes,
                     "detail": None,
                 }
-                for user_id in users
+                for user_id, changes in entries
             ],
         )
 

@@ -3,6 +3,10 @@
 Membership is changed with set operations in SQL, never member by member, so a
 PATCH adding a thousand members costs the same handful of statements as one adding
 ten. Membership of a license group asks for its license (``services.licensing``).
+
+A member id naming no user of this instance (deleted earlier, another instance's,
+malformed) is skipped and recorded (``AuditAction.MEMBER_SKIPPED``), not refused: a
+400 would make Okta stop pushing the whole group, its known members included.
 """
 
 from __future__ import annotations
@@ -224,6 +228,7 @@ class _Membership:
         self.add(ids) if op == "add" else self.replace(ids)
 
     def add(self, ids: list[str]) -> None:
+        """Add the users among ``ids``; unknown ids are skipped (see :meth:`_users`)."""
         users = self._users(ids)
         if not users:
             return
@@ -235,14 +240,15 @@ class _Membership:
                 )
             )
         )
-        self._insert([(i, *users[i]) for i in ids if users[i][0] not in present])
+        self._insert([(i, *users[i]) for i in ids if i in users and users[i][0] not in present])
 
     def replace(self, ids: list[str]) -> None:
+        """The members become the users among ``ids``; unknown ids are skipped."""
         users = self._users(ids)
         wanted = {pk for pk, _ in users.values()}
         current = set(self.db.scalars(select(ScimMembership.user_pk).where(ScimMembership.group_pk == self.group.pk)))
         self._delete(current - wanted)
-        self._insert([(i, *users[i]) for i in ids if users[i][0] not in current])
+        self._insert([(i, *users[i]) for i in ids if i in users and users[i][0] not in current])
 
     def remove(self, ids: list[str]) -> None:
         known = [i for i in ids if ISSUED_ID.fullmatch(i)]
@@ -262,7 +268,13 @@ class _Membership:
             self.licensing.rebalance(self.group)
 
     def _users(self, ids: list[str]) -> dict[str, tuple[int, bool]]:
-        """user id -> (pk, active) for users of this instance; unknown ids are an error."""
+        """user id -> (pk, active) for users of this instance; the other ids are skipped.
+
+        Okta has no per-member error: a 400 puts the whole pushed group on its Errors
+        tab until an admin retries it ("Troubleshooting Group Push"), and Entra backs
+        off the failing group. So the known members apply, and each unknown id becomes
+        a MEMBER_SKIPPED event, shown on the HQ events page.
+        """
         if not ids:
             return {}
         well_formed = [i for i in ids if ISSUED_ID.fullmatch(i)]  # others are unknown, unasked
@@ -274,11 +286,20 @@ class _Membership:
                 )
             )
         } if well_formed else {}
-        unknown = [i for i in ids if i not in rows]
-        if unknown:
-            shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-            raise invalid_value(f"Members must be users of this instance; unknown: {shown}.")
+        self._record_skipped([i for i in ids if i not in rows])
         return rows
+
+    def _record_skipped(self, unknown: list[str]) -> None:
+        """One MEMBER_SKIPPED event per unknown id, in one statement.
+
+        The id goes in ``changes``, not ``user_id``: it names no user here, ``user_id``
+        (String(36), the HQ page's user filter) is for users of this instance, and
+        garbage may be longer than a column holds.
+        """
+        self.audit.record_each(
+            AuditAction.MEMBER_SKIPPED, "Group", self.group.id,
+            [{"unknown_member": _storable_id(member_id)} for member_id in unknown],
+        )
 
     def _remove_where(self, node) -> None:
         """``members[value eq "id"]`` and any other filter on the members (Okta's removal)."""
@@ -333,6 +354,17 @@ class _Membership:
             self.db.execute(statement)
             self.audit.record(AuditAction.MEMBER_REMOVED, "Group", self.group.id, user_ids=user_ids)
             self.changed = True
+
+
+#: The longest unknown id kept in the trail: enough for any IdP's id, bounded for garbage.
+_MAX_SKIPPED_ID = 256
+
+
+def _storable_id(member_id: str) -> str:
+    """An unknown id as text every database holds: NUL and lone surrogates escaped, as
+    ``AuditService.record_failure`` escapes NUL (PostgreSQL's text holds no NUL)."""
+    text = member_id.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")
+    return text if len(text) <= _MAX_SKIPPED_ID else text[:_MAX_SKIPPED_ID] + "…"
 
 
 def _member_ids(value) -> list[str]:

@@ -83,3 +83,21 @@ def test_failed_requests_are_recorded_with_the_error(scim, dbsession):
 def test_requests_without_a_valid_token_are_not_recorded(testapp, tenant, dbsession):
     testapp.post_json(f"{tenant.base}/Users", okta_user(), headers={"Authorization": "Bearer nope"}, status=401)
     assert trail(dbsession) == []
+
+
+def test_skipped_members_are_recorded_in_the_requests_transaction(scim, dbsession):
+    ann = scim.post("Users", okta_user("ann@example.com")).json
+    team = scim.post("Groups", {"displayName": "Team"}).json
+    gone = "00000000-0000-4000-8000-000000000000"
+    add = {"op": "add", "path": "members", "value": [{"value": ann["id"]}, {"value": gone}, {"value": "junk"}]}
+    # A later operation fails: the whole PATCH rolls back, its skipped members with it.
+    scim.patch(f"Groups/{team['id']}", patch(add, {"op": "add", "path": "members"}), status=400)
+    assert trail(dbsession, action="member_skipped") == []
+    scim.patch(f"Groups/{team['id']}", patch(add), status=204)
+    group_events = [(e.action, e.resource_id, e.user_id, e.changes) for e in trail(dbsession, resource_type="Group")]
+    assert group_events[1:] == [
+        ("member_skipped", team["id"], None, {"unknown_member": gone}),
+        ("member_skipped", team["id"], None, {"unknown_member": "junk"}),
+        ("member_added", team["id"], ann["id"], None),
+    ]
+    assert trail(dbsession, action="member_skipped")[0].request == f"PATCH /scim/v2/acme/Groups/{team['id']}"

@@ -8,7 +8,9 @@ from urllib.parse import quote
 import pytest
 
 from livepreso_scim_addon.hq.models import HqUser
-from livepreso_scim_addon.models.scim import ScimUser, utcnow
+from sqlalchemy import select
+
+from livepreso_scim_addon.models.scim import ScimEvent, ScimUser, utcnow
 from tests.common.db import statements_sent
 from tests.common.factories import set_seats
 from tests.common.scim import GROUP, ScimClient, group_named, member_ids, okta_user, patch
@@ -104,23 +106,94 @@ def test_display_name_unique_case_insensitively(scim):
     assert scim.post("Groups", {"members": []}, status=400).json["scimType"] == "invalidValue"
 
 
-def test_unknown_members_are_invalid_and_nothing_applies(scim, other_tenant, testapp, users):
+#: Ids that name no user of the instance: deleted, never issued, malformed, with a NUL.
+GONE = "00000000-0000-4000-8000-000000000000"
+UNKNOWN = (GONE, "not-an-id", "nul\u0000id", "x" * 500)
+
+
+def skipped(dbsession, group_id) -> list[str]:
+    """The unknown member ids recorded for a group, oldest first."""
+    dbsession.rollback()
+    events = dbsession.scalars(
+        select(ScimEvent).where(ScimEvent.action == "member_skipped", ScimEvent.resource_id == group_id).order_by(ScimEvent.pk)
+    )
+    return [(e.user_id, e.changes["unknown_member"]) for e in events]
+
+
+def test_unknown_members_are_skipped_and_the_rest_applies(scim, other_tenant, testapp, users, dbsession):
+    # Okta's add (with "display"), in the same PATCH as its rename: a 400 would stop it
+    # syncing the group, its known members included.
     stranger = ScimClient(testapp, other_tenant).post("Users", okta_user("stranger@example.com")).json
     group = scim.post("Groups", {"displayName": "Team", "members": [{"value": users[0]["id"]}]}).json
     url = f"Groups/{group['id']}"
-    for bad in (stranger["id"], "not-an-id", "00000000-0000-4000-8000-000000000000", "nul\u0000id"):
-        response = scim.patch(
-            url,
-            patch(
-                {"op": "replace", "path": "displayName", "value": "Renamed"},
-                {"op": "add", "path": "members", "value": [{"value": users[1]["id"]}, {"value": bad}]},
-            ),
-            status=400,
-        )
-        assert response.json["scimType"] == "invalidValue" and bad in response.json["detail"]
+    ids = [stranger["id"], *UNKNOWN]
+    scim.patch(
+        url,
+        patch(
+            {"op": "replace", "value": {"id": group["id"], "displayName": "Renamed"}},
+            {"op": "add", "path": "members", "value": [{"value": users[1]["id"], "display": "u1"}, *({"value": i} for i in ids)]},
+        ),
+        status=204,
+    )
+    current = scim.get(url).json
+    assert current["displayName"] == "Renamed"
+    assert sorted(m["value"] for m in current["members"]) == sorted([users[0]["id"], users[1]["id"]])
+    stored = [stranger["id"], GONE, "not-an-id", "nul\\u0000id", "x" * 256 + "…"]
+    assert skipped(dbsession, group["id"]) == [(None, i) for i in stored]
+    # Removing an unknown id is a no-op, and records nothing.
+    scim.patch(url, patch({"op": "remove", "path": "members", "value": [{"value": i} for i in ids]}), status=204)
+    scim.patch(url, patch({"op": "remove", "path": f'members[value eq "{GONE}"]'}), status=204)
+    assert len(member_ids(scim, group["id"])) == 2 and len(skipped(dbsession, group["id"])) == len(stored)
+
+
+def test_okta_push_with_unknown_members_creates_the_group_with_the_known(scim, users, dbsession):
+    body = {"schemas": [GROUP], "displayName": "Field Reps",
+            "members": [{"value": users[0]["id"], "display": "u0"}, {"value": GONE, "display": "gone"}]}
+    created = scim.post("Groups", body, status=201).json
+    # The answer names only real members: it is read back from the database.
+    assert [m["value"] for m in created["members"]] == [users[0]["id"]]
+    assert skipped(dbsession, created["id"]) == [(None, GONE)]
+    only_unknown = scim.post("Groups", {"displayName": "Ghosts", "members": [{"value": GONE}]}, status=201).json
+    assert "members" not in only_unknown
+    # Okta's full membership push: the known members are the group.
+    scim.patch(f"Groups/{created['id']}", patch({"op": "replace", "path": "members", "value": [{"value": users[1]["id"]}, {"value": GONE}]}), status=204)
+    assert member_ids(scim, created["id"]) == [users[1]["id"]]
+    # Path-less add (RFC 7644 §3.5.2.1): {"members": [...]}.
+    scim.patch(f"Groups/{created['id']}", patch({"op": "add", "value": {"members": [{"value": users[2]["id"]}, {"value": "junk"}]}}), status=204)
+    assert member_ids(scim, created["id"]) == sorted([users[1]["id"], users[2]["id"]])
+    assert skipped(dbsession, created["id"]) == [(None, GONE), (None, GONE), (None, "junk")]
+
+
+def test_entra_add_with_unknown_members(scim, users, dbsession):
+    group = scim.post("Groups", {"schemas": [GROUP], "displayName": "Entra Team", "externalId": "e-1"}).json
+    url = f"Groups/{group['id']}"
+    value = [{"value": users[0]["id"]}, {"value": GONE}, {"value": users[1]["id"]}]
+    scim.patch(url, patch({"op": "Add", "path": "members", "value": value}), status=204)
+    assert member_ids(scim, group["id"]) == sorted([users[0]["id"], users[1]["id"]])
+    scim.patch(url, patch({"op": "Remove", "path": "members", "value": [{"value": GONE}, {"value": users[0]["id"]}]}), status=204)
+    assert member_ids(scim, group["id"]) == [users[1]["id"]]
+    assert skipped(dbsession, group["id"]) == [(None, GONE)]
+
+
+def test_custom_app_put_with_unknown_members(scim, users, dbsession):
+    group = scim.post("Groups", {"displayName": "Custom", "members": [{"value": users[0]["id"]}]}).json
+    body = {**group, "displayName": "Custom Renamed", "members": [{"value": users[1]["id"]}, {"value": GONE}]}
+    replaced = scim.put(f"Groups/{group['id']}", body, status=200).json
+    assert replaced["displayName"] == "Custom Renamed"
+    assert [m["value"] for m in replaced["members"]] == [users[1]["id"]]
+    assert skipped(dbsession, group["id"]) == [(None, GONE)]
+
+
+def test_malformed_members_are_still_refused(scim, users):
+    group = scim.post("Groups", {"displayName": "Team", "members": [{"value": users[0]["id"]}]}).json
+    url = f"Groups/{group['id']}"
+    for bad in ([{"value": users[1]["id"]}, 42], [{"value": users[1]["id"]}, {"display": "no value"}],
+                [{"value": users[1]["id"]}, {"value": group["id"], "type": "Group"}], [{"value": 7}]):
+        response = scim.patch(url, patch({"op": "replace", "path": "displayName", "value": "Renamed"},
+                                         {"op": "add", "path": "members", "value": bad}), status=400)
+        assert response.json["scimType"] == "invalidValue", bad
         current = scim.get(url).json
         assert current["displayName"] == "Team" and [m["value"] for m in current["members"]] == [users[0]["id"]]
-    assert scim.post("Groups", {"displayName": "X", "members": [{"value": stranger["id"]}]}, status=400)
 
 
 def test_a_members_path_may_name_the_core_group_schema(scim, users):
@@ -280,6 +353,20 @@ def test_membership_changes_cost_a_fixed_number_of_statements(app, scim, engine,
         removed = _statements(engine, lambda: scim.patch(f"Groups/{group_id}", body, status=204))
         counts[n] = (len(added), len(removed))
         assert len(member_ids(scim, group_id)) == 0
+    assert counts[10] == counts[1000], counts
+
+
+def test_skipping_unknown_members_costs_a_fixed_number_of_statements(scim, engine):
+    people = _bulk_users(scim, 1010)
+    counts = {}
+    for n, chunk in ((10, people[:10]), (1000, people[10:1010])):
+        group_id = scim.post("Groups", {"displayName": f"Team {n}"}).json["id"]
+        unknown = [str(uuid.uuid4()) for _ in range(n)] + [f"junk-{i}" for i in range(n)]
+        body = patch({"op": "add", "path": "members", "value": [{"value": u} for u in chunk + unknown]})
+        added = _statements(engine, lambda: scim.patch(f"Groups/{group_id}", body, status=204))
+        counts[n] = len(added)
+        assert len(member_ids(scim, group_id)) == n
+        assert sum("scim_events" in s for s in added) == 2  # member_added, member_skipped
     assert counts[10] == counts[1000], counts
 
 

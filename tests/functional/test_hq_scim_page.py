@@ -146,3 +146,18 @@ def test_events_page_takes_any_cursor_and_any_user(testapp, manager, scim):
         assert len(listing.html.find("table", class_="events").tbody.find_all("tr")) == 1, before
     # PostgreSQL refuses NUL in text: a user named with one is nobody.
     assert testapp.get("/hq/acme/scim/events", {"user": "ann\x00"}).html.find(class_="no-events")
+
+
+def test_skipped_members_are_shown_readably(testapp, manager, scim):
+    ann = scim.post("Users", okta_user("ann@example.com")).json
+    members = [{"value": ann["id"]}, {"value": "00000000-0000-4000-8000-000000000000"}, {"value": "<b>x</b>"}]
+    team = scim.post("Groups", {"displayName": "Team", "members": members}, status=201).json
+    for response in (testapp.get("/hq/acme/scim/events"), page(testapp)):
+        shown = [div.text for div in response.html.find("table", class_="events").find_all(class_="member-skipped")]
+        assert shown == [
+            "member skipped: unknown user id <b>x</b> (not a user of this instance)",
+            "member skipped: unknown user id 00000000-0000-4000-8000-000000000000 (not a user of this instance)",
+        ]
+        row = response.html.find(class_="member-skipped").find_parent("tr")
+        assert "member_skipped" in row["class"] and team["id"] in row.text
+        assert "<b>x</b>" not in response.text  # escaped, as any id the client sent
