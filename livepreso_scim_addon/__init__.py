@@ -13,7 +13,7 @@ from .settings import load_settings
 
 
 def includeme(config):
-    from pyramid.tweens import INGRESS
+    from pyramid.tweens import EXCVIEW, INGRESS
 
     settings = load_settings(config.get_settings())
     config.registry["scim.settings"] = settings
@@ -26,6 +26,15 @@ def includeme(config):
     config.include(".services")
     # Above everything, pyramid_tm included: public URL, undecodable URLs (ingress.py).
     config.add_tween("livepreso_scim_addon.ingress.ingress_tween_factory", under=INGRESS)
+    # Per-token and per-address limits under the SCIM prefix (ratelimit.py), below
+    # pyramid_tm and the exception views: a token past its limit is refused before its
+    # lookup, with no database work; a fault during the lookup is the usual 503.
+    from .ratelimit import rate_limits_from
+
+    limits = rate_limits_from(settings)
+    if limits is not None:
+        config.registry["scim.rate_limits"] = limits
+        config.add_tween("livepreso_scim_addon.ratelimit.rate_limit_tween_factory", under=EXCVIEW)
 
     from .resources import HqScimContext, ScimRoot
     from .views.base import scim_json_renderer_factory

@@ -25,6 +25,12 @@ class ScimSettings:
     #: add-on renders, redirects to or prints is built from it, never from a request's
     #: Host or X-Forwarded-* headers. Empty: URLs follow the request (development).
     public_url: str = ""
+    #: Requests a token may make per minute, sustained (ratelimit.py); 0: no limit.
+    rate_limit_per_minute: int = 0
+    #: Requests a token may make at once before the per-minute rate applies.
+    rate_limit_burst: int = 0
+    #: Requests without a valid token per client address per minute; 0: no limit.
+    rate_limit_unauthenticated_per_minute: int = 0
 
 
 def _int(settings, key, default):
@@ -35,6 +41,7 @@ def _int(settings, key, default):
 def load_settings(settings: dict) -> ScimSettings:
     prefix = "/" + settings.get("scim.route_prefix", ScimSettings.route_prefix).strip("/")
     max_page = _int(settings, "scim.max_page_size", ScimSettings.max_page_size)
+    per_minute = _non_negative(settings, "scim.rate_limit_per_minute")
     return ScimSettings(
         route_prefix=prefix,
         max_page_size=max_page,
@@ -43,7 +50,26 @@ def load_settings(settings: dict) -> ScimSettings:
         hq_route_prefix="/" + settings.get("scim.hq_route_prefix", ScimSettings.hq_route_prefix).strip("/"),
         hq_layout=settings.get("scim.hq_layout", ScimSettings.hq_layout),
         public_url=parse_public_url(_from_environment(settings, "scim.public_url")),
+        rate_limit_per_minute=per_minute,
+        rate_limit_burst=_burst(settings, per_minute),
+        rate_limit_unauthenticated_per_minute=_non_negative(settings, "scim.rate_limit_unauthenticated_per_minute"),
     )
+
+
+def _burst(settings, per_minute: int) -> int:
+    if not per_minute:
+        return 0
+    burst = _int(settings, "scim.rate_limit_burst", max(1, per_minute // 4))  # 15 s of budget unless set
+    if burst < 1:
+        raise ValueError(f"scim.rate_limit_burst must be 1 or more, not {burst}")
+    return burst
+
+
+def _non_negative(settings, key) -> int:
+    value = _int(settings, key, 0)
+    if value < 0:
+        raise ValueError(f"{key} must be 0 (no limit) or more, not {value}")
+    return value
 
 
 def _from_environment(settings, key):

@@ -63,3 +63,20 @@ def test_ini_files_hold_each_alembic_history_apart(name):
         script = ScriptDirectory.from_config(config)
         assert len(script.get_heads()) == 1
         assert all(revision.revision.startswith(prefix) for revision in script.walk_revisions())
+
+
+def test_rate_limits_are_off_in_development_and_on_in_production():
+    """development.ini: no limit (make run, trials). production.ini: per token well above
+    the 25 requests/s Entra's SCIM guidance asks an endpoint to sustain, with bursts, and
+    a limit for requests without a valid token (ratelimit.py)."""
+    from livepreso_scim_addon.ratelimit import rate_limits_from
+    from livepreso_scim_addon.settings import load_settings
+
+    development = load_settings(get_appsettings(os.path.join(ROOT, "development.ini")))
+    assert rate_limits_from(development) is None
+    production = load_settings(get_appsettings(os.path.join(ROOT, "production.ini")))
+    assert production.rate_limit_per_minute >= 25 * 60
+    assert production.rate_limit_burst >= 100
+    assert production.rate_limit_unauthenticated_per_minute > 0
+    limits = rate_limits_from(production)
+    assert limits.tokens is not None and limits.addresses is not None
