@@ -343,7 +343,7 @@ class HostContractTests:
         group = scim.group_named(plain_license.group_name)
         body = patch(
             {"op": "add", "path": "members", "value": [{"value": user_id}]},
-            {"op": "add", "path": "members", "value": [{"value": str(uuid.uuid4())}]},  # nobody
+            {"op": "add", "path": "members", "value": [{"value": group["id"], "type": "Group"}]},  # refused: nested
         )
         assert_scim_error(scim.patch(f"Groups/{group['id']}", body, status=400), 400)
         assert harness.licenses_of(key) == set()
@@ -361,7 +361,7 @@ class HostContractTests:
         host_calls.clear()
         body = patch(
             {"op": "remove", "path": f'members[value eq "{user_id}"]'},
-            {"op": "add", "path": "members", "value": [{"value": str(uuid.uuid4())}]},  # nobody
+            {"op": "add", "path": "members", "value": [{"value": group["id"], "type": "Group"}]},  # refused: nested
         )
         assert_scim_error(scim.patch(f"Groups/{group['id']}", body, status=400), 400)
         # The host revoked (and, for HQ access, ended the sessions) inside the request...
