@@ -4,8 +4,11 @@ Nothing is filtered in Python: every comparison becomes SQL over the resource's 
 or an EXISTS over the rows of a multi-valued attribute (``models.maps``). Each leaf
 is NULL-safe (it yields true or false, never NULL), so ``not (title eq "x")`` also
 finds users without a title, as RFC 7644 §3.4.2.2 reads. Attributes that are not
-caseExact compare lower-cased; those with a stored lower-cased copy (userName,
-a group's displayName) compare on the copy, so the lookup is an index lookup.
+caseExact compare lower-cased; those with a stored key (userName: ``user_name_key``,
+a group's displayName: lower-cased) compare the key of the value with the key, so
+the lookup is an index lookup. ``co``, ``sw`` and ``ew`` then work on keys: "straß"
+starts "Strasse", and "cafe" does not start "café" typed in NFD (the key holds é as
+one character: the name starts with é, not e).
 """
 
 from __future__ import annotations
@@ -114,7 +117,7 @@ class _Compiler:
             raise invalid_filter(f"Attribute '{top.name}' cannot be filtered on.")
         attribute = sub or top
         folded = self.resource.folded.get(attribute.name) if sub is None else None
-        return (_Folded(column, folded) if folded is not None else column), attribute
+        return (_Folded(column, folded.column, folded.key) if folded is not None else column), attribute
 
     def sort_key(self, path_text: str):
         path = scim_filter.parse_path(path_text)
@@ -138,11 +141,12 @@ class _Compiler:
 
 
 class _Folded:
-    """A string column with a stored lower-cased copy that has the index."""
+    """A string column with a stored key that has the index, and how a value becomes a key."""
 
-    def __init__(self, column, folded):
+    def __init__(self, column, folded, key):
         self.column = column
         self.folded = folded
+        self.key = key
 
 
 def _sortable(column, attribute: Attribute):
@@ -180,7 +184,7 @@ def _compare(column, attribute: Attribute, op: str, value) -> ColumnElement[bool
     if "\x00" in value:
         raise invalid_filter("Filter values cannot contain NUL characters.")
     if isinstance(column, _Folded):
-        expression, value = column.folded, value.lower()
+        expression, value = column.folded, column.key(value)
     elif not attribute.case_exact:
         expression, value = func.lower(plain, type_=String), value.lower()
     elif op in _CASE_EXACT_MATCHES:

@@ -13,6 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.sql import ColumnElement
 
 from ..scim.schemas import ENTERPRISE_USER, GROUP, USER, ResourceType
+from ..scim.text import user_name_key
 from .reading import in_order, read_users
 from .scim import ScimGroup, ScimMembership, ScimUser, ScimUserValue
 
@@ -79,6 +80,15 @@ class MultiValued:
 
 
 @dataclass(frozen=True)
+class Folded:
+    """A string attribute's stored key (a folded copy with the unique index): filters
+    and sorting use ``column``, with ``key`` applied to the filter's value."""
+
+    column: ColumnElement
+    key: Callable[[str], str]
+
+
+@dataclass(frozen=True)
 class ResourceMap:
     """A SCIM resource type laid over tables, for filters, sorting and reading pages."""
 
@@ -90,8 +100,8 @@ class ResourceMap:
     #: needs: how a page of this type is loaded, in one statement
     read: Callable
     meta: dict[str, ColumnElement] = field(default_factory=dict)
-    #: string columns with a stored lower-cased copy: compare and sort on the copy
-    folded: dict[str, ColumnElement] = field(default_factory=dict)
+    #: string attributes with a stored key: compare and sort on the key
+    folded: dict[str, Folded] = field(default_factory=dict)
 
 
 def _user_values(attribute: str) -> MultiValued:
@@ -121,7 +131,7 @@ USER_MAP = ResourceMap(
         ),
     },
     meta={"created": ScimUser.created_at, "lastModified": ScimUser.updated_at},
-    folded={"userName": ScimUser.user_name_ci},
+    folded={"userName": Folded(ScimUser.user_name_ci, user_name_key)},
     read=read_users,
 )
 
@@ -148,6 +158,6 @@ GROUP_MAP = ResourceMap(
         ),
     },
     meta={"created": ScimGroup.created_at, "lastModified": ScimGroup.updated_at},
-    folded={"displayName": ScimGroup.display_name_ci},
+    folded={"displayName": Folded(ScimGroup.display_name_ci, str.lower)},
     read=_read_groups,
 )

@@ -67,8 +67,10 @@ class ScimUser(Base):
     #: declared length on PostgreSQL (migration scim_0008).
     host_user_id: Mapped[str] = mapped_column(String(255).with_variant(String(), "postgresql"))
     user_name: Mapped[str] = mapped_column(SCIM_STRING)
-    # userName is caseExact false: the lower-cased copy carries the per-instance
-    # uniqueness constraint and the index behind Okta's existence check.
+    # userName is caseExact false: its key (scim.text.user_name_key: NFC and case
+    # folding) carries the per-instance uniqueness constraint and the index behind
+    # Okta's existence check. Migration scim_0009 may leave a colliding user's old
+    # lower-cased value here (see that migration).
     user_name_ci: Mapped[str] = mapped_column(SCIM_STRING)
     external_id: Mapped[str | None] = mapped_column(SCIM_STRING)
     display_name: Mapped[str | None] = mapped_column(SCIM_STRING)

@@ -1,4 +1,5 @@
-"""Text a client can send in JSON but no UTF-8 store can hold.
+"""Text a client can send in JSON but no UTF-8 store can hold; the key a userName is
+unique and found by.
 
 JSON escapes let a client write a lone UTF-16 surrogate (``"\\ud800"``, RFC 8259 §8.2
 calls such strings unpredictable); Python decodes it into a string that cannot be
@@ -7,7 +8,30 @@ encoded as UTF-8, so it would fail only when the database driver encodes it.
 
 from __future__ import annotations
 
+import unicodedata
+
 from .errors import invalid_value
+
+
+def user_name_key(name: str) -> str:
+    """The key userNames are unique and compared by: Unicode's canonical caseless match
+    (Unicode §3.13 D145, ``NFD(casefold(NFD(x)))``), kept in NFC.
+
+    userName is caseExact false (RFC 7643 §4.1.1), and an IdP treats "café" typed on
+    macOS (NFD) and on Windows (NFC), "Straße" and "STRASSE", one person. Neither
+    simple order is enough: casefold can leave text unnormalized ("ß\u0301" folds to
+    "ss\u0301", which NFC composes to "sś"), so NFC-then-casefold keeps that pair apart;
+    and casefold turns the combining ypogegrammeni (U+0345, which canonical ordering
+    moves after other marks) into a plain iota, so casefold-then-NFC depends on the
+    input's mark order. Hence D145's NFD first and a normalization last; NFC rather than
+    NFD because two strings have equal NFC iff they have equal NFD, and the NFC key is
+    what IdPs send and reads like the name.
+    Folding is full (ß → ss, ﬃ → ffi, final ς → σ) and not Turkish-tailored (İ → i̇,
+    ı stays ı); compatibility forms are not unified (fullwidth ａ is not a).
+    The function is idempotent; every stored ``scim_users.user_name_ci`` is its value
+    (migration scim_0009 holds a frozen copy of it).
+    """
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
 
 
 def has_lone_surrogate(text: str) -> bool:

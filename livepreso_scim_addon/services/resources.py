@@ -8,6 +8,7 @@ SCIM makes them differ.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -80,20 +81,22 @@ def bump_version(row) -> None:
 
 @dataclass(frozen=True)
 class UniqueName:
-    """A name unique within an instance, case-insensitively (a userName, a group's displayName).
+    """A name unique within an instance by its key (a userName: ``user_name_key``; a
+    group's displayName: lower-cased).
 
-    The service checks first, for a clear message; the unique index on the lower-cased
-    copy catches a parallel request that took the name in between, with the same 409.
+    The service checks first, for a clear message; the unique index on the stored key
+    catches a parallel request that took the name in between, with the same 409.
     """
 
     model: type
-    attribute: str  # the mapped column holding the lower-cased name
+    attribute: str  # the mapped column holding the name's key
     message: str  # "... '{name}' ..."
+    key: Callable[[str], str] = str.lower
 
     def check(self, db, instance_id: int, name: str, own_pk: int | None = None) -> None:
         """409 uniqueness when another resource of the instance has this name."""
         model = self.model
-        query = select(model.pk).where(model.instance_id == instance_id, getattr(model, self.attribute) == name.lower())
+        query = select(model.pk).where(model.instance_id == instance_id, getattr(model, self.attribute) == self.key(name))
         if own_pk is not None:
             query = query.where(model.pk != own_pk)
         if db.scalar(query.limit(1)) is not None:

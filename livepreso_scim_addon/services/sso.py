@@ -21,7 +21,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import delete, select, update
 
 from ..models.scim import ScimSso, ScimSsoLogin, ScimUser, utcnow
-from ..scim.text import storable
+from ..scim.text import storable, user_name_key
 from ..sso.oidc import OidcError
 
 #: How long a sign-in may take between leaving for the IdP and coming back.
@@ -138,8 +138,10 @@ def match_user(db, instance_id: int, claims: dict) -> ScimUser | None:
     1. The user this subject was linked to at an earlier sign-in.
     2. Otherwise, at a first sign-in: the id_token must carry ``email_verified`` as the
        JSON boolean true (not "true", not 1) and an ``email`` equal to the userName of
-       a user not yet linked to a subject, compared lower-cased, exactly as userName
-       uniqueness is (no Unicode normalization). That user is linked to the subject.
+       a user not yet linked to a subject, compared by ``user_name_key`` (NFC and case
+       folding), exactly as userName uniqueness is: an email in NFD, or with "ss" for
+       "ß", names the user Okta provisioned in the other form. That user is linked to
+       the subject.
 
     ``preferred_username`` is never used: OpenID Connect Core §5.1 says it is not unique
     and must not be relied upon, and an unverified email may belong to anyone; either
@@ -160,7 +162,7 @@ def match_user(db, instance_id: int, claims: dict) -> ScimUser | None:
         select(ScimUser).where(
             ScimUser.instance_id == instance_id,
             ScimUser.oidc_subject.is_(None),
-            ScimUser.user_name_ci == email.lower(),  # unique per instance: one user at most
+            ScimUser.user_name_ci == user_name_key(email),  # unique per instance: one user at most
         )
     )
     if user is not None:

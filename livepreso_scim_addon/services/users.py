@@ -17,13 +17,14 @@ from ..scim.patch import apply_patch, parse_patch
 from ..scim.query import ListQuery
 from ..scim.schemas import CORE_USER, ENTERPRISE_USER, USER, deserialize_resource, format_datetime
 from ..scim.serialize import Projection, project
+from ..scim.text import user_name_key
 from . import audit
 from .audit import AuditAction
 from .resources import ISSUED_ID, ProvisioningService, UniqueName, bump_version, etag
 
 #: The longest host key for a person ``scim_users.host_user_id`` holds (host.py).
 MAX_HOST_KEY_LENGTH = 255
-USER_NAME = UniqueName(ScimUser, "user_name_ci", "A user with userName '{name}' already exists.")
+USER_NAME = UniqueName(ScimUser, "user_name_ci", "A user with userName '{name}' already exists.", user_name_key)
 
 
 class UserService(ProvisioningService):
@@ -52,7 +53,7 @@ class UserService(ProvisioningService):
         return self.db.scalar(
             select(ScimUser.id).where(
                 ScimUser.instance_id == self.instance_id,
-                (ScimUser.id == id_or_user_name) | (ScimUser.user_name_ci == id_or_user_name.lower()),
+                (ScimUser.id == id_or_user_name) | (ScimUser.user_name_ci == user_name_key(id_or_user_name)),
             )
         )
 
@@ -76,7 +77,7 @@ class UserService(ProvisioningService):
             id=str(uuid.uuid4()),
             instance_id=self.instance_id,
             host_user_id=host_user_id,
-            user_name_ci=columns["user_name"].lower(),
+            user_name_ci=user_name_key(columns["user_name"]),
             created_at=now,
             updated_at=now,
             version=1,
@@ -119,7 +120,7 @@ class UserService(ProvisioningService):
         changes = audit.diff(to_resource(user, location=""), resource)
         if "user_name" in changed_columns:
             USER_NAME.check(self.db, user.instance_id, columns["user_name"], user.pk)
-            user.user_name_ci = columns["user_name"].lower()
+            user.user_name_ci = user_name_key(columns["user_name"])
         was_active = user.is_active
         for column, value in changed_columns.items():
             setattr(user, column, value)

@@ -9,6 +9,7 @@ uses the session's database or its per-test savepoint.
 from __future__ import annotations
 
 import configparser
+import logging
 import os
 import re
 import subprocess
@@ -27,7 +28,7 @@ from livepreso_scim_addon.models import Base
 from livepreso_scim_addon.models.migrations import ADDON, REFERENCE_HQ, migration_engine, scratch_database
 from tests.common import POSTGRES_URL, ROOT
 
-ADDON_HEAD = "scim_0008"
+ADDON_HEAD = "scim_0009"
 #: The reference HQ's head now, and its last revision when both histories shared one table.
 HQ_HEAD = "hq_0003"
 COMBINED_LAYOUT_HQ_HEAD = "hq_0002"
@@ -224,12 +225,12 @@ def test_a_database_of_the_combined_layout_carries_on(empty_database, combined_l
 
     sent = []
     run_alembic(url, first.config, command.upgrade, "head", sent=sent)
-    assert heads(url, ADDON.version_table) == (["scim_0008"] if first is ADDON else ["scim_0007"])
+    assert heads(url, ADDON.version_table) == ([ADDON_HEAD] if first is ADDON else ["scim_0007"])
     assert heads(url, "alembic_version") == ([HQ_HEAD] if first is REFERENCE_HQ else [COMBINED_LAYOUT_HQ_HEAD])
     assert version_table_shape(url, ADDON.version_table) == VERSION_TABLE_SHAPE
     for history in (REFERENCE_HQ, ADDON):
         run_alembic(url, history.config, command.upgrade, "head", sent=sent)
-    assert heads(url, ADDON.version_table) == ["scim_0008"]
+    assert heads(url, ADDON.version_table) == [ADDON_HEAD]
     assert heads(url, "alembic_version") == [HQ_HEAD]
     # Only scim_0008 ran: every earlier revision makes a table that exists by now.
     created = [s for s in sent if s.lstrip().upper().startswith("CREATE TABLE")]
@@ -239,7 +240,7 @@ def test_a_database_of_the_combined_layout_carries_on(empty_database, combined_l
 
 def test_a_first_run_that_fails_leaves_the_combined_layout_as_it_was(empty_database, combined_layout):
     url = empty_database
-    run_alembic(url, combined_layout, command.upgrade, "heads")  # scim_0008 too
+    run_alembic(url, combined_layout, command.upgrade, "heads")  # scim_0008 and later too
     with connected(url) as connection:
         connection.exec_driver_sql(
             "INSERT INTO scim_users (id, instance_id, host_user_id, user_name, user_name_ci, active, created_at,"
@@ -247,7 +248,7 @@ def test_a_first_run_that_fails_leaves_the_combined_layout_as_it_was(empty_datab
         )
     with pytest.raises(RuntimeError, match="not decimal integers"):
         run_alembic(url, ADDON.config, command.downgrade, "scim_0007")
-    assert heads(url, "alembic_version") == [HQ_HEAD, "scim_0008"]
+    assert heads(url, "alembic_version") == [HQ_HEAD, ADDON_HEAD]
     assert ADDON.version_table not in table_names(url)
 
 
@@ -272,7 +273,7 @@ def test_host_keys_survive_scim_0008_as_text(empty_database):
 
     with pytest.raises(RuntimeError, match="1 host user keys that are not decimal integers"):
         run_alembic(url, ADDON.config, command.downgrade, "scim_0007")
-    assert heads(url, ADDON.version_table) == ["scim_0008"]  # nothing changed
+    assert heads(url, ADDON.version_table) == [ADDON_HEAD]  # nothing changed
     with connected(url) as connection:
         connection.exec_driver_sql("UPDATE scim_users SET host_user_id = '41' WHERE pk = 1")
     with pytest.raises(RuntimeError, match="1 license types longer than 16 characters"):
@@ -360,3 +361,68 @@ def _assert_people_kept(url):
         assert {str(key) for key in connection.exec_driver_sql("SELECT host_user_id FROM scim_users").scalars()} == {
             "41", "2147483647"
         }
+
+
+
+#: (pk, instance, userName) at scim_0008, user_name_ci their lower(). Instance 1: NFC and
+#: NFD café (the first's lower() is the key already), Straße and STRASSE (the later one's
+#: is), Maße´ and MASSE´ in NFD (neither's is: the older gets the key), a name whose key
+#: is its lower(). Instance 2: a café that collides with nothing in its instance.
+TWINS = [
+    (1, 1, "caf\u00e9@example.com"),
+    (2, 1, "Stra\u00dfe@example.com"),
+    (3, 1, "CAFE\u0301@example.com"),
+    (4, 1, "STRASSE@example.com"),
+    (5, 1, "Ma\u00dfe\u0301@example.com"),
+    (6, 1, "MASSE\u0301@example.com"),
+    (7, 1, "Ada@example.com"),
+    (8, 2, "cafe\u0301@example.com"),
+]
+
+
+def test_scim_0009_keys_user_names_and_reports_twins_without_failing(empty_database, caplog):
+    url = empty_database
+    run_alembic(url, ADDON.config, command.upgrade, "scim_0008")
+    with connected(url) as connection:
+        for pk, instance, name in TWINS:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO scim_users (pk, id, instance_id, host_user_id, user_name, user_name_ci, active,"
+                    " created_at, updated_at, version) VALUES (:pk, :id, :instance, :key, :name, :ci, true,"
+                    " '2026-01-01', '2026-01-01', 1)"
+                ),
+                {"pk": pk, "id": f"user-{pk}", "instance": instance, "key": str(pk), "name": name, "ci": name.lower()},
+            )
+    lowered = {pk: name.lower() for pk, _, name in TWINS}
+
+    def stored():
+        with connected(url) as connection:
+            return dict(connection.exec_driver_sql("SELECT pk, user_name_ci FROM scim_users ORDER BY pk").all())
+
+    def upgrade_reports():
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="livepreso_scim_addon.alembic"):
+            run_alembic(url, ADDON.config, command.upgrade, "scim_0009")
+        assert heads(url, ADDON.version_table) == ["scim_0009"]
+        return [r.getMessage() for r in caplog.records if r.name == "livepreso_scim_addon.alembic"]
+
+    reports = upgrade_reports()
+    assert stored() == {
+        **lowered,
+        5: "masse\u0301@example.com".replace("e\u0301", "\u00e9"),  # the older of two without the key
+        8: "caf\u00e9@example.com",  # NFC now; alone in its instance
+    }
+    # One line per user left with its old value, naming the instance and both users.
+    assert len(reports) == 3, reports
+    for later, kept in (("user-2", "user-4"), ("user-3", "user-1"), ("user-6", "user-5")):
+        assert any(f"instance 1: user {later} " in line and f"of user {kept} " in line for line in reports), reports
+    with connected(url) as connection:
+        index = {i["name"]: i for i in sa.inspect(connection).get_indexes("scim_users")}
+        assert index["uq_scim_users_instance_user_name"]["column_names"] == ["instance_id", "user_name_ci"]
+        assert index["uq_scim_users_instance_user_name"]["unique"]
+
+    run_alembic(url, ADDON.config, command.downgrade, "scim_0008")
+    assert stored() == lowered
+    assert len(upgrade_reports()) == 3  # what is left is reported again
+    with quietly_compared():
+        run_alembic(url, ADDON.config, command.check)
