@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -49,9 +48,8 @@ from pyramid.response import Response
 
 from .scim.errors import ScimError
 from .security import bearer_token, token_identity
+from .services.tokens import token_id_of
 
-#: The id part of ``lpscim_<16 hex id>_<secret>`` (services/tokens.py), read without the database.
-_TOKEN_ID = re.compile(r"lpscim_([0-9a-f]{16})_")
 #: Set once a request has been charged, so pyramid_retry's reruns (same environ) are not.
 _CHARGED = "scim.rate_limit.charged"
 
@@ -111,12 +109,12 @@ class RateLimits:
     def admit(self, request) -> float:
         """0 if the request may proceed (its budget spent), else the seconds to wait."""
         token = bearer_token(request)
-        match = _TOKEN_ID.match(token) if token else None
-        if self.tokens is not None and match is not None:
-            wait = self.tokens.peek(match.group(1))
+        token_id = token_id_of(token) if token else None
+        if self.tokens is not None and token_id is not None:
+            wait = self.tokens.peek(token_id)
             if wait:  # already over its limit: refused before any database work
                 return wait
-        identity = token_identity(request) if match is not None else None  # cached for the ACL and views
+        identity = token_identity(request) if token_id is not None else None  # cached for the ACL and views
         if identity is not None:
             return self.tokens.take(identity.token_id) if self.tokens is not None else 0.0
         if self.addresses is not None:

@@ -63,7 +63,7 @@ class TokenService:
     def authenticate(self, token: str) -> TokenIdentity | None:
         """The identity a live token of a switched-on instance stands for, or None
         (RFC 6750 invalid_token)."""
-        token_id = _token_id(token)
+        token_id = token_id_of(token)
         if token_id is None:
             return None
         row = self.db.connection().execute(_LIVE_TOKEN, {"token_id": token_id}).first()
@@ -77,7 +77,8 @@ class TokenService:
         return TokenIdentity(token_id=token_id, instance_id=row.instance_id)
 
 
-def _token_id(token: str) -> str | None:
+def token_id_of(token: str) -> str | None:
+    """The id part of a token of ours (not secret), read without the database; None if it is none."""
     if not token.startswith(PREFIX) or len(token) < len(PREFIX) + _ID_HEX + 2:
         return None
     token_id = token[len(PREFIX) : len(PREFIX) + _ID_HEX]
