@@ -524,6 +524,7 @@ def deserialize_resource(resource_type: ResourceType, body) -> dict:
     """
     if not isinstance(body, dict):
         raise invalid_syntax("The request body must be a JSON object.")
+    _check_schemas(resource_type, body)
     core = {}
     extensions: dict[str, dict] = {}
     for key, value in body.items():
@@ -555,6 +556,19 @@ def deserialize_resource(resource_type: ResourceType, body) -> dict:
     resource.pop("password", None)  # accepted for Okta's sake, never kept
     _one_primary(resource_type.schema, resource)
     return resource
+
+
+def _check_schemas(resource_type: ResourceType, body: dict) -> None:
+    """``schemas`` is required and names the resource's core schema (RFC 7643 §3).
+
+    Other URNs may be listed too: Entra ID adds its own, and they are ignored.
+    """
+    schemas = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == "schemas"), None)
+    urn = resource_type.schema.id
+    if not isinstance(schemas, list) or not all(isinstance(s, str) for s in schemas):
+        raise invalid_syntax(f"'schemas' must be a list of schema URNs that includes '{urn}'.")
+    if urn.lower() not in (s.lower() for s in schemas):
+        raise invalid_value(f"'schemas' must include '{urn}'.")
 
 
 def _one_primary(schema: Schema, resource: dict) -> None:

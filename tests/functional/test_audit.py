@@ -7,7 +7,7 @@ from sqlalchemy import select
 from livepreso_scim_addon.models.scim import ScimEvent, ScimToken
 
 from tests.common.factories import set_seats
-from tests.common.scim import group_named, okta_user, patch
+from tests.common.scim import GROUP, group_named, okta_user, patch
 
 
 def trail(dbsession, **where):
@@ -87,7 +87,7 @@ def test_requests_without_a_valid_token_are_not_recorded(testapp, tenant, dbsess
 
 def test_skipped_members_are_recorded_in_the_requests_transaction(scim, dbsession):
     ann = scim.post("Users", okta_user("ann@example.com")).json
-    team = scim.post("Groups", {"displayName": "Team"}).json
+    team = scim.post("Groups", {"schemas": [GROUP], "displayName": "Team"}).json
     gone = "00000000-0000-4000-8000-000000000000"
     add = {"op": "add", "path": "members", "value": [{"value": ann["id"]}, {"value": gone}, {"value": "junk"}]}
     # A later operation fails: the whole PATCH rolls back, its skipped members with it.

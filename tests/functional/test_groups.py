@@ -88,7 +88,7 @@ def test_entra_group_requests(scim, users):
 
 
 def test_custom_app_put(scim, users):
-    group = scim.post("Groups", {"displayName": "Custom", "members": [{"value": users[0]["id"]}]}).json
+    group = scim.post("Groups", {"schemas": [GROUP], "displayName": "Custom", "members": [{"value": users[0]["id"]}]}).json
     body = {**group, "displayName": "Custom Renamed", "members": [{"value": users[1]["id"]}, {"value": users[2]["id"]}]}
     replaced = scim.put(f"Groups/{group['id']}", body).json
     assert replaced["displayName"] == "Custom Renamed"
@@ -97,13 +97,13 @@ def test_custom_app_put(scim, users):
 
 
 def test_display_name_unique_case_insensitively(scim):
-    scim.post("Groups", {"displayName": "Team"})
-    assert scim.post("Groups", {"displayName": "TEAM"}, status=409).json["scimType"] == "uniqueness"
-    other = scim.post("Groups", {"displayName": "Other"}).json
+    scim.post("Groups", {"schemas": [GROUP], "displayName": "Team"})
+    assert scim.post("Groups", {"schemas": [GROUP], "displayName": "TEAM"}, status=409).json["scimType"] == "uniqueness"
+    other = scim.post("Groups", {"schemas": [GROUP], "displayName": "Other"}).json
     response = scim.patch(f"Groups/{other['id']}", patch({"op": "replace", "path": "displayName", "value": "team"}), status=409)
     assert response.json["scimType"] == "uniqueness"
-    assert scim.post("Groups", {"displayName": "salesperson"}, status=409).json["scimType"] == "uniqueness"
-    assert scim.post("Groups", {"members": []}, status=400).json["scimType"] == "invalidValue"
+    assert scim.post("Groups", {"schemas": [GROUP], "displayName": "salesperson"}, status=409).json["scimType"] == "uniqueness"
+    assert scim.post("Groups", {"schemas": [GROUP], "members": []}, status=400).json["scimType"] == "invalidValue"
 
 
 #: Ids that name no user of the instance: deleted, never issued, malformed, with a NUL.
@@ -124,7 +124,7 @@ def test_unknown_members_are_skipped_and_the_rest_applies(scim, other_tenant, te
     # Okta's add (with "display"), in the same PATCH as its rename: a 400 would stop it
     # syncing the group, its known members included.
     stranger = ScimClient(testapp, other_tenant).post("Users", okta_user("stranger@example.com")).json
-    group = scim.post("Groups", {"displayName": "Team", "members": [{"value": users[0]["id"]}]}).json
+    group = scim.post("Groups", {"schemas": [GROUP], "displayName": "Team", "members": [{"value": users[0]["id"]}]}).json
     url = f"Groups/{group['id']}"
     ids = [stranger["id"], *UNKNOWN]
     scim.patch(
@@ -153,7 +153,7 @@ def test_okta_push_with_unknown_members_creates_the_group_with_the_known(scim, u
     # The answer names only real members: it is read back from the database.
     assert [m["value"] for m in created["members"]] == [users[0]["id"]]
     assert skipped(dbsession, created["id"]) == [(None, GONE)]
-    only_unknown = scim.post("Groups", {"displayName": "Ghosts", "members": [{"value": GONE}]}, status=201).json
+    only_unknown = scim.post("Groups", {"schemas": [GROUP], "displayName": "Ghosts", "members": [{"value": GONE}]}, status=201).json
     assert "members" not in only_unknown
     # Okta's full membership push: the known members are the group.
     scim.patch(f"Groups/{created['id']}", patch({"op": "replace", "path": "members", "value": [{"value": users[1]["id"]}, {"value": GONE}]}), status=204)
@@ -176,7 +176,7 @@ def test_entra_add_with_unknown_members(scim, users, dbsession):
 
 
 def test_custom_app_put_with_unknown_members(scim, users, dbsession):
-    group = scim.post("Groups", {"displayName": "Custom", "members": [{"value": users[0]["id"]}]}).json
+    group = scim.post("Groups", {"schemas": [GROUP], "displayName": "Custom", "members": [{"value": users[0]["id"]}]}).json
     body = {**group, "displayName": "Custom Renamed", "members": [{"value": users[1]["id"]}, {"value": GONE}]}
     replaced = scim.put(f"Groups/{group['id']}", body, status=200).json
     assert replaced["displayName"] == "Custom Renamed"
@@ -185,7 +185,7 @@ def test_custom_app_put_with_unknown_members(scim, users, dbsession):
 
 
 def test_malformed_members_are_still_refused(scim, users):
-    group = scim.post("Groups", {"displayName": "Team", "members": [{"value": users[0]["id"]}]}).json
+    group = scim.post("Groups", {"schemas": [GROUP], "displayName": "Team", "members": [{"value": users[0]["id"]}]}).json
     url = f"Groups/{group['id']}"
     for bad in ([{"value": users[1]["id"]}, 42], [{"value": users[1]["id"]}, {"display": "no value"}],
                 [{"value": users[1]["id"]}, {"value": group["id"], "type": "Group"}], [{"value": 7}]):
@@ -198,7 +198,7 @@ def test_malformed_members_are_still_refused(scim, users):
 
 def test_a_members_path_may_name_the_core_group_schema(scim, users):
     """RFC 7644 §3.10: ``urn:...:core:2.0:Group:members`` is the members attribute itself."""
-    group = scim.post("Groups", {"displayName": "Team"}).json
+    group = scim.post("Groups", {"schemas": [GROUP], "displayName": "Team"}).json
     url = f"Groups/{group['id']}"
     scim.patch(url, patch({"op": "add", "path": f"{GROUP}:members", "value": [{"value": users[0]["id"]}]}), status=204)
     assert member_ids(scim, group["id"]) == [users[0]["id"]]
@@ -208,7 +208,7 @@ def test_a_members_path_may_name_the_core_group_schema(scim, users):
 
 
 def test_a_failed_member_operation_is_named_by_its_number(scim, users):
-    group = scim.post("Groups", {"displayName": "Team"}).json
+    group = scim.post("Groups", {"schemas": [GROUP], "displayName": "Team"}).json
     response = scim.patch(
         f"Groups/{group['id']}",
         patch(
@@ -222,14 +222,14 @@ def test_a_failed_member_operation_is_named_by_its_number(scim, users):
 
 
 def test_member_sub_attributes_are_immutable(scim, users):
-    group = scim.post("Groups", {"displayName": "Team", "members": [{"value": users[0]["id"]}]}).json
+    group = scim.post("Groups", {"schemas": [GROUP], "displayName": "Team", "members": [{"value": users[0]["id"]}]}).json
     path = f'members[value eq "{users[0]["id"]}"].display'
     response = scim.patch(f"Groups/{group['id']}", patch({"op": "replace", "path": path, "value": "x"}), status=400)
     assert response.json["scimType"] == "mutability"
 
 
 def test_patch_answers_the_group_when_asked(scim, users):
-    group = scim.post("Groups", {"displayName": "Team"}).json
+    group = scim.post("Groups", {"schemas": [GROUP], "displayName": "Team"}).json
     response = scim.patch(
         f"Groups/{group['id']}?attributes=displayName",
         patch({"op": "replace", "path": "displayName", "value": "Team 2"}),
@@ -238,8 +238,8 @@ def test_patch_answers_the_group_when_asked(scim, users):
 
 
 def test_filters(scim, users):
-    team = scim.post("Groups", {"displayName": "Team", "externalId": "okta-1", "members": [{"value": users[0]["id"]}]}).json
-    scim.post("Groups", {"displayName": "Other", "members": [{"value": users[1]["id"]}]})
+    team = scim.post("Groups", {"schemas": [GROUP], "displayName": "Team", "externalId": "okta-1", "members": [{"value": users[0]["id"]}]}).json
+    scim.post("Groups", {"schemas": [GROUP], "displayName": "Other", "members": [{"value": users[1]["id"]}]})
 
     def found(expression):
         return sorted(g["displayName"] for g in scim.get("Groups?filter=" + quote(expression)).json["Resources"])
@@ -267,7 +267,7 @@ def test_filters(scim, users):
 
 
 def test_users_list_their_groups(scim, users):
-    team = scim.post("Groups", {"displayName": "Team", "members": [{"value": users[0]["id"]}]}).json
+    team = scim.post("Groups", {"schemas": [GROUP], "displayName": "Team", "members": [{"value": users[0]["id"]}]}).json
     user = scim.get(f"Users/{users[0]['id']}").json
     assert user["groups"] == [
         {"value": team["id"], "$ref": team["meta"]["location"], "display": "Team", "type": "direct"}
@@ -286,7 +286,7 @@ def test_reads_and_writes_render_many_values_and_groups_alike(scim):
     emails = [{"value": f"{k}@example.com", "type": "work" if k == "a" else "home", "primary": k == "a"} for k in "abc"]
     user = scim.post("Users", okta_user("many@example.com", emails=emails,
                                         phoneNumbers=[{"value": "+61 2 5550 0000", "type": "work"}])).json
-    teams = [scim.post("Groups", {"displayName": name, "members": [{"value": user["id"]}]}).json for name in ("Zeta", "Alpha", "Mid")]
+    teams = [scim.post("Groups", {"schemas": [GROUP], "displayName": name, "members": [{"value": user["id"]}]}).json for name in ("Zeta", "Alpha", "Mid")]
     written = scim.patch(f"Users/{user['id']}", patch({"op": "replace", "path": "title", "value": "Lead"})).json
     read = scim.get(f"Users/{user['id']}").json
     listed = scim.get("Users?filter=" + quote('userName eq "many@example.com"')).json["Resources"][0]
@@ -299,13 +299,13 @@ def test_reads_and_writes_render_many_values_and_groups_alike(scim):
 
 
 def test_deleted_users_leave_their_groups(scim, users):
-    team = scim.post("Groups", {"displayName": "Team", "members": [{"value": u["id"]} for u in users[:2]]}).json
+    team = scim.post("Groups", {"schemas": [GROUP], "displayName": "Team", "members": [{"value": u["id"]} for u in users[:2]]}).json
     scim.delete(f"Users/{users[0]['id']}")
     assert member_ids(scim, team["id"]) == [users[1]["id"]]
 
 
 def test_delete_plain_group(scim, users):
-    team = scim.post("Groups", {"displayName": "Team", "members": [{"value": users[0]["id"]}]}).json
+    team = scim.post("Groups", {"schemas": [GROUP], "displayName": "Team", "members": [{"value": users[0]["id"]}]}).json
     scim.delete(f"Groups/{team['id']}")
     scim.get(f"Groups/{team['id']}", status=404)
     assert "groups" not in scim.get(f"Users/{users[0]['id']}").json
@@ -322,7 +322,7 @@ def test_delete_license_group_resets_it(scim, users):
 
 
 def test_etags_on_groups(scim):
-    group = scim.post("Groups", {"displayName": "Team"}).json
+    group = scim.post("Groups", {"schemas": [GROUP], "displayName": "Team"}).json
     url = f"Groups/{group['id']}"
     scim.get(url, headers={"If-None-Match": group["meta"]["version"]}, status=304)
     scim.patch(url, patch({"op": "replace", "path": "displayName", "value": "A"}), status=204)
@@ -346,7 +346,7 @@ def test_membership_changes_cost_a_fixed_number_of_statements(app, scim, engine,
             group_id = group_named(scim, "Salesperson")["id"]
             scim.patch(f"Groups/{group_id}", patch({"op": "remove", "path": "members"}), status=204)
         else:
-            group_id = scim.post("Groups", {"displayName": f"Team {n}"}).json["id"]
+            group_id = scim.post("Groups", {"schemas": [GROUP], "displayName": f"Team {n}"}).json["id"]
         body = patch({"op": "add", "path": "members", "value": [{"value": u} for u in chunk]})
         added = _statements(engine, lambda: scim.patch(f"Groups/{group_id}", body, status=204))
         body = patch({"op": "remove", "path": "members", "value": [{"value": u} for u in chunk]})
@@ -360,7 +360,7 @@ def test_skipping_unknown_members_costs_a_fixed_number_of_statements(scim, engin
     people = _bulk_users(scim, 1010)
     counts = {}
     for n, chunk in ((10, people[:10]), (1000, people[10:1010])):
-        group_id = scim.post("Groups", {"displayName": f"Team {n}"}).json["id"]
+        group_id = scim.post("Groups", {"schemas": [GROUP], "displayName": f"Team {n}"}).json["id"]
         unknown = [str(uuid.uuid4()) for _ in range(n)] + [f"junk-{i}" for i in range(n)]
         body = patch({"op": "add", "path": "members", "value": [{"value": u} for u in chunk + unknown]})
         added = _statements(engine, lambda: scim.patch(f"Groups/{group_id}", body, status=204))
@@ -402,7 +402,7 @@ def _bulk_users(scim, count):
 
 def test_group_pages_load_members_in_one_query(scim, engine, users):
     for i in range(5):
-        scim.post("Groups", {"displayName": f"G{i}", "members": [{"value": u["id"]} for u in users]})
+        scim.post("Groups", {"schemas": [GROUP], "displayName": f"G{i}", "members": [{"value": u["id"]} for u in users]})
     with_members = _statements(engine, lambda: scim.get("Groups?count=100"))
     without = _statements(engine, lambda: scim.get("Groups?count=100&excludedAttributes=members"))
     assert sum("scim_memberships" in s for s in with_members) == 1
@@ -410,7 +410,7 @@ def test_group_pages_load_members_in_one_query(scim, engine, users):
 
 
 def test_search_across_resource_types(scim, users):
-    scim.post("Groups", {"displayName": "Team", "members": [{"value": users[0]["id"]}]})
+    scim.post("Groups", {"schemas": [GROUP], "displayName": "Team", "members": [{"value": users[0]["id"]}]})
     everything = scim.post(".search", {"startIndex": 1, "count": 100}, status=200).json
     assert everything["totalResults"] == 4 + 4  # four users, three license groups and Team
     kinds = [r["meta"]["resourceType"] for r in everything["Resources"]]

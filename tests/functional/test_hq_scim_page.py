@@ -8,7 +8,7 @@ import pytest
 
 from tests.common.factories import make_hq_user, set_enabled
 from tests.common.hq import sign_in
-from tests.common.scim import okta_user, patch
+from tests.common.scim import GROUP, okta_user, patch
 
 
 @pytest.fixture
@@ -151,7 +151,7 @@ def test_events_page_takes_any_cursor_and_any_user(testapp, manager, scim):
 def test_skipped_members_are_shown_readably(testapp, manager, scim):
     ann = scim.post("Users", okta_user("ann@example.com")).json
     members = [{"value": ann["id"]}, {"value": "00000000-0000-4000-8000-000000000000"}, {"value": "<b>x</b>"}]
-    team = scim.post("Groups", {"displayName": "Team", "members": members}, status=201).json
+    team = scim.post("Groups", {"schemas": [GROUP], "displayName": "Team", "members": members}, status=201).json
     for response in (testapp.get("/hq/acme/scim/events"), page(testapp)):
         shown = [div.text for div in response.html.find("table", class_="events").find_all(class_="member-skipped")]
         assert shown == [

@@ -8,6 +8,7 @@ from tests.common.factories import make_hq_user, set_seats
 from tests.common.hq import licensed_logins, sign_in
 from tests.common.http import get_json, parallel, send_json
 from tests.common.scim import (
+    GROUP,
     add_members,
     create_users,
     group_named,
@@ -51,7 +52,7 @@ def test_license_survives_the_okta_rename(app, scim, sales, dbsession):
     scim.patch(f"Groups/{sales['id']}", patch({"op": "replace", "value": {"id": sales["id"], "displayName": "Okta Reps"}}), status=204)
     add_members(scim, sales, ids["ann"])
     assert licensed_logins(dbsession) == emails("ann")
-    scim.put(f"Groups/{sales['id']}", {"displayName": "Okta Reps 2", "members": [{"value": ids["ann"]}]})
+    scim.put(f"Groups/{sales['id']}", {"schemas": [GROUP], "displayName": "Okta Reps 2", "members": [{"value": ids["ann"]}]})
     assert licensed_logins(dbsession) == emails("ann")
 
 
@@ -113,7 +114,7 @@ def test_each_license_group_grants_its_own_license(app, scim, dbsession):
 def test_plain_groups_grant_nothing(app, scim, dbsession):
     set_seats(app, scim.tenant, "standard", None)
     ids = create_users(scim, "ann")
-    scim.post("Groups", {"displayName": "Plain", "members": [{"value": ids["ann"]}]})
+    scim.post("Groups", {"schemas": [GROUP], "displayName": "Plain", "members": [{"value": ids["ann"]}]})
     assert licensed_logins(dbsession) == set()
 
 

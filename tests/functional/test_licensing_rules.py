@@ -24,7 +24,7 @@ from livepreso_scim_addon.services.instances import InstanceService
 from livepreso_scim_addon.services.licensing import LicenseService
 from livepreso_scim_addon.services.users import UserService
 from tests.common.factories import make_tenant, set_enabled
-from tests.common.scim import ScimClient
+from tests.common.scim import CORE, ScimClient
 
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
@@ -43,7 +43,7 @@ class Seats:
         self.groups = GroupService(db, host, instance.id, self.licensing, audit)
 
     def user(self, name: str) -> ScimUser:
-        return self.users.create({"userName": name})
+        return self.users.create({"schemas": [CORE], "userName": name})
 
     def group(self, license: str) -> ScimGroup:
         return self.db.scalar(
