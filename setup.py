@@ -30,6 +30,8 @@ extras = {
     "testing": [
         "WebTest>=3.0",
         "pytest>=8.0",
+        # Property-based tests of the filter parser, SQL compiler and PATCH engine (tests/common/properties.py).
+        "hypothesis>=6.100",
         # The import contracts in .importlinter: one seam between the add-on and its host.
         "import-linter>=2.1",
         "psycopg[binary]>=3.3",
@@ -39,6 +41,10 @@ extras = {
         "selenium>=4.20",
         # A real OpenID Connect provider (Canaille) inside the test suite, for the SSO flow.
         "pytest-iam>=0.3",
+        # Generated requests against a live server, checked against the served OpenAPI document.
+        "schemathesis>=4.0,<5",
+        # Validates the OpenAPI 3.1 document itself (tests/functional/test_openapi.py).
+        "openapi-spec-validator>=0.7",
     ],
 }
 

@@ -83,6 +83,8 @@ class InstanceScope:
             return DiscoveryCollection(self, name, self.DISCOVERY[name])
         if name == "ServiceProviderConfig":
             return ServiceProviderConfig(self, name)
+        if name == "openapi.json":
+            return OpenApiDocument(self, name)
         raise KeyError(name)
 
     def collections(self) -> list[ResourceCollection]:
@@ -131,6 +133,10 @@ class _Leaf(_Child):
 
 class ServiceProviderConfig(_Leaf):
     pass
+
+
+class OpenApiDocument(_Leaf):
+    """``openapi.json``: the OpenAPI document of this instance's SCIM API."""
 
 
 class DiscoveryCollection(_Child):
