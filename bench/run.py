@@ -53,6 +53,7 @@ from pyramid.scripting import prepare  # noqa: E402
 
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
 
 # --- set-up ---------------------------------------------------------------------------
@@ -248,7 +249,7 @@ def run_size(backend: str, size: int, repeat: int, analyze: bool = False) -> dic
         members = [ids[i] for i in range(min(size, 1000))]
 
         def new_group(name):
-            return client.post_json(f"{base}/Groups", {"displayName": name}, status=201).json["id"]
+            return client.post_json(f"{base}/Groups", {"schemas": [CORE_GROUP], "displayName": name}, status=201).json["id"]
 
         def add(group, chunk):
             before, started = counter.count, time.perf_counter()

@@ -159,7 +159,7 @@ def _leaf(node, column, attribute: Attribute) -> ColumnElement[bool]:
     if isinstance(column, str):  # a constant such as meta.resourceType
         if isinstance(node, scim_filter.Present):
             return true()
-        return true() if _python_compare(column, node.op, node.value) else false()
+        return true() if _python_compare(column, node.op, node.value, attribute.case_exact) else false()
     plain = column.column if isinstance(column, _Folded) else column
     if isinstance(node, scim_filter.Present):
         present = plain.is_not(None)
@@ -255,10 +255,11 @@ def _compile_case_exact(element, compiler, **kw):
     return f"({sql})"
 
 
-def _python_compare(constant: str, op: str, value) -> bool:
+def _python_compare(constant: str, op: str, value, case_exact: bool) -> bool:
+    """A filter on a constant (``meta.resourceType``), decided here; caseExact as declared."""
     if not isinstance(value, str):
         return op == "ne"
-    left, right = constant.lower(), value.lower()
+    left, right = (constant, value) if case_exact else (constant.lower(), value.lower())
     return {
         "eq": left == right,
         "ne": left != right,
