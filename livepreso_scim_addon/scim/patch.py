@@ -95,6 +95,9 @@ def _parse_operation(resource_type: ResourceType, number: int, operation) -> Pat
     if op not in OPS:
         raise invalid_syntax(f"Unknown op {fields.get('op')!r}: expected 'add', 'replace' or 'remove'.")
     path, value = fields.get("path"), fields.get("value")
+    if op != "remove" and "value" not in fields:
+        # RFC 7644 §3.5.2.1 and §3.5.2.3: add and replace carry a "value" (null unassigns).
+        raise invalid_value(f"'{op}' needs a 'value'.")
     if path is None or path == "":
         return PatchOperation(number, op, None, "", value)
     if not isinstance(path, str):

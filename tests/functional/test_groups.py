@@ -213,11 +213,11 @@ def test_a_failed_member_operation_is_named_by_its_number(scim, users):
         f"Groups/{group['id']}",
         patch(
             {"op": "replace", "path": "displayName", "value": "Renamed"},
-            {"op": "add", "path": "members"},
+            {"op": "add", "path": "members", "value": [{"value": group["id"], "type": "Group"}]},
         ),
         status=400,
     )
-    assert response.json["detail"] == "Operation 2: 'add' of members needs a value."
+    assert response.json["detail"] == "Operation 2: Only users can be members; groups cannot be nested."
     assert scim.get(f"Groups/{group['id']}").json["displayName"] == "Team"
 
 
