@@ -80,7 +80,7 @@ class Console:
         """Run one command; returns the exit status: 0, or 2 after one line on stderr."""
         out = out or sys.stdout
         try:
-            args = self.build_parser().parse_args(argv)
+            args = self._parse(list(argv))
             output = self._execute(args)
         except CommandError as error:
             print(f"{self.prog}: error: {error}", file=sys.stderr)
@@ -90,6 +90,16 @@ class Console:
             return 130
         out.write(output)
         return 0
+
+    def _parse(self, argv: list[str]):
+        parser = self.build_parser()
+        commands = next(
+            (action.choices for action in parser._actions if isinstance(action, argparse._SubParsersAction)), {}
+        )
+        if argv and argv[0] in commands and not os.path.exists(argv[0]):
+            # argparse would say "invalid choice" about the second word.
+            raise CommandError(f"the ini file comes first: {self.prog} production.ini {' '.join(argv)}")
+        return parser.parse_args(argv)
 
     def _execute(self, args) -> str:
         """The command's output; any failure becomes a CommandError with a one-line message."""

@@ -104,7 +104,9 @@ def seats_set(env, args, out):
         sold = ", ".join(license.type for license in host.licenses())
         raise CommandError(f"unknown license {args.license!r}: this HQ sells {sold}")
     # Seats moved by support are on the trail, with the command as the request.
-    audit = AuditService(db, instance.id, Actor(None, f"livepreso-scim seats set {args.license} {args.count}"))
+    audit = AuditService(
+        db, instance.id, Actor(None, f"livepreso-scim seats set {instance.slug} {args.license} {args.count}")
+    )
     LicenseService(db, host, instance.id, audit).set_seats(args.license, seats)
     shown = "unlimited" if seats is None else seats
     print(f"{instance.slug}: {args.license} ({license.group_name}) seats = {shown}", file=out)
@@ -223,59 +225,77 @@ def sso_disable(env, args, out):
     print(f"SSO disabled for {instance.slug}; its settings are kept", file=out)
 
 
+#: Every command names an instance by its URL slug.
+_SLUG = "the instance's URL slug, as in /scim/v2/<slug>"
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="livepreso-scim", description="Support's controls for the LivePreso SCIM add-on.")
     parser.add_argument("config_uri", help="the ini file, e.g. production.ini")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    instance = commands.add_parser("instance").add_subparsers(dest="action", required=True, parser_class=Parser)
-    for action, run in (("enable", instance_enable), ("disable", instance_disable)):
-        sub = instance.add_parser(action)
-        sub.add_argument("slug")
+    instance = commands.add_parser("instance", help="SCIM on or off for an instance").add_subparsers(
+        dest="action", required=True, parser_class=Parser
+    )
+    for action, run, text in (
+        ("enable", instance_enable, "SCIM on: the API appears, its license groups exist"),
+        ("disable", instance_disable, "SCIM off: 404 for everyone, every user and token kept"),
+    ):
+        sub = instance.add_parser(action, help=text)
+        sub.add_argument("slug", help=_SLUG)
         sub.set_defaults(run=run)
-    instance.add_parser("list").set_defaults(run=instance_list)
+    instance.add_parser("list", help="every instance and whether its SCIM is on").set_defaults(run=instance_list)
 
-    token = commands.add_parser("token").add_subparsers(dest="action", required=True, parser_class=Parser)
-    create = token.add_parser("create")
-    create.add_argument("slug")
-    create.add_argument("--label", default="")
+    token = commands.add_parser("token", help="the bearer tokens Okta or Entra authenticate with").add_subparsers(
+        dest="action", required=True, parser_class=Parser
+    )
+    create = token.add_parser("create", help="a new token, printed once with the base URL")
+    create.add_argument("slug", help=_SLUG)
+    create.add_argument("--label", default="", help="what it is for, e.g. 'Okta production'")
     create.set_defaults(run=token_create)
-    listing = token.add_parser("list")
-    listing.add_argument("slug")
+    listing = token.add_parser("list", help="live tokens: id, label, created, last used (never the token)")
+    listing.add_argument("slug", help=_SLUG)
     listing.set_defaults(run=token_list)
-    revoke = token.add_parser("revoke")
-    revoke.add_argument("slug")
-    revoke.add_argument("token_id")
+    revoke = token.add_parser("revoke", help="stop a token at once")
+    revoke.add_argument("slug", help=_SLUG)
+    revoke.add_argument("token_id", help="the id 'token list' shows")
     revoke.set_defaults(run=token_revoke)
 
-    seats = commands.add_parser("seats").add_subparsers(dest="action", required=True, parser_class=Parser)
-    seat_set = seats.add_parser("set")
-    seat_set.add_argument("slug")
-    seat_set.add_argument("license", help="a license type the HQ sells (the 'status' command lists them)")
+    seats = commands.add_parser("seats", help="paid seats per license").add_subparsers(
+        dest="action", required=True, parser_class=Parser
+    )
+    seat_set = seats.add_parser("set", help="the paid seats of a license: members get or lose licenses at once")
+    seat_set.add_argument("slug", help=_SLUG)
+    seat_set.add_argument("license", help="a license type the HQ sells (the 'status' command lists them with their groups)")
     seat_set.add_argument("count", help="a whole number or 'unlimited'")
     seat_set.set_defaults(run=seats_set)
 
     events_cmd = commands.add_parser("events", help="the audit trail, newest first")
-    events_cmd.add_argument("slug")
+    events_cmd.add_argument("slug", help=_SLUG)
     events_cmd.add_argument("--since", help="only events at or after this ISO 8601 date or time (UTC)")
-    events_cmd.add_argument("--limit", type=int, default=100)
+    events_cmd.add_argument("--limit", type=int, default=100, help="at most this many events (default 100)")
     events_cmd.add_argument("--json", action="store_true", help="one JSON object per line")
     events_cmd.set_defaults(run=events)
 
     status_cmd = commands.add_parser("status", help="switch, tokens, seats, counts, last request")
-    status_cmd.add_argument("slug")
+    status_cmd.add_argument("slug", help=_SLUG)
     status_cmd.set_defaults(run=status)
 
-    sso_cmd = commands.add_parser("sso").add_subparsers(dest="action", required=True, parser_class=Parser)
+    sso_cmd = commands.add_parser("sso", help="sign-in to HQ through the customer's identity provider").add_subparsers(
+        dest="action", required=True, parser_class=Parser
+    )
     sso_new = sso_cmd.add_parser("set", help="the customer's OIDC issuer, client id and secret")
-    sso_new.add_argument("slug")
-    sso_new.add_argument("--issuer", required=True)
-    sso_new.add_argument("--client-id", required=True)
+    sso_new.add_argument("slug", help=_SLUG)
+    sso_new.add_argument("--issuer", required=True, help="the provider's URL, e.g. https://acme.okta.com")
+    sso_new.add_argument("--client-id", required=True, help="the app's client id at the provider")
     sso_new.add_argument("--client-secret-file", required=True, help="a file holding the secret, or '-' for stdin")
     sso_new.set_defaults(run=sso_set, read_secret=_client_secret)
-    for action, run in (("show", sso_show), ("disable", sso_disable)):
-        sub = sso_cmd.add_parser(action)
-        sub.add_argument("slug")
+    for action, run, text in (
+        ("show", sso_show, "the settings and the URIs to register (never the secret)"),
+        ("disable", sso_disable, "SSO off; its settings are kept"),
+    ):
+        sub = sso_cmd.add_parser(action, help=text)
+        sub.add_argument("slug", help=_SLUG)
         sub.set_defaults(run=run)
     return parser
 

@@ -35,6 +35,8 @@ class AuditAction(enum.StrEnum):
     MEMBER_SKIPPED = "member_skipped"
     LICENSE_GRANTED = "license_granted"
     LICENSE_REVOKED = "license_revoked"
+    #: Support changed the paid seats of a license (``livepreso-scim seats set``).
+    SEATS_CHANGED = "seats_changed"
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"
     #: A request that was refused (4xx): why Okta's change did not happen.

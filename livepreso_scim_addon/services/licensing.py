@@ -201,10 +201,16 @@ class LicenseService:
 
     def set_seats(self, license: str, seats: int | None) -> None:
         """Support's ``seats set``: the host's paid seats, then licenses from the queue, or
-        taken from the most recently licensed (None: unlimited)."""
+        taken from the most recently licensed (None: unlimited). The change is an event
+        of its own, before the grants and revokes it causes."""
+        before = self.host.license_seats(self.db, self.instance_id, license)
         self.host.set_license_seats(self.db, self.instance_id, license, seats)
         group = self.db.scalar(
             select(ScimGroup).where(ScimGroup.instance_id == self.instance_id, ScimGroup.license == license)
+        )
+        self.audit.record(
+            AuditAction.SEATS_CHANGED, "Group", group.id if group is not None else None,
+            changes={"license": license, "seats": [before, seats]},
         )
         if group is not None:
             self.lock(group)

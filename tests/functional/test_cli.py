@@ -102,10 +102,13 @@ def test_seat_changes_by_support_are_in_the_audit_trail(ini, initech, testapp, d
     add_members(scim, group_named(scim, "Salesperson"), user["id"])
     cli(ini, "seats", "set", "initech", "standard", "1")
     dbsession.rollback()
-    granted = dbsession.scalars(sa.select(ScimEvent).where(ScimEvent.action == "license_granted")).all()
-    assert [(e.user_id, e.token_id, e.request) for e in granted] == [
-        (user["id"], None, "livepreso-scim seats set standard 1")
-    ]
+    events = dbsession.scalars(
+        sa.select(ScimEvent).where(ScimEvent.instance_id == initech.id).order_by(ScimEvent.pk.desc()).limit(2)
+    ).all()
+    changed, granted = events[1], events[0]
+    assert (changed.action, changed.token_id, changed.request) == ("seats_changed", None, "livepreso-scim seats set initech standard 1")
+    assert changed.changes == {"license": "standard", "seats": [0, 1]}
+    assert (granted.action, granted.user_id, granted.request) == ("license_granted", user["id"], changed.request)
 
 
 def test_events_and_status(ini, initech, testapp):
@@ -119,7 +122,7 @@ def test_events_and_status(ini, initech, testapp):
 
     lines = [json.loads(line) for line in cli(ini, "events", "initech", "--json").splitlines()]
     assert [e["action"] for e in lines] == [
-        "failed", "license_granted", "member_added", "member_added", "update", "create", "create"
+        "failed", "license_granted", "member_added", "member_added", "update", "create", "create", "seats_changed"
     ]
     assert lines[0]["status"] == 409 and "already exists" in lines[0]["detail"]
     assert all(initech.token not in json.dumps(e) for e in lines)
@@ -185,6 +188,31 @@ def test_sso_needs_a_key(ini, initech, tmp_path, monkeypatch, capsys):
 )
 def test_errors_are_one_line_and_status_2(ini, initech, capsys, args, message):
     assert message in failure(capsys, ini, *args)
+
+
+def test_every_command_and_argument_says_what_it_is():
+    """``livepreso-scim … --help`` at every level describes each subcommand and argument."""
+    import argparse
+
+    from livepreso_scim_addon.scripts.cli import build_parser
+
+    undescribed, parsers = [], [("livepreso-scim", build_parser())]
+    while parsers:
+        name, parser = parsers.pop()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                described = {choice.dest for choice in action._choices_actions if choice.help}
+                undescribed += [f"{name} {sub}" for sub in action.choices if sub not in described]
+                parsers += [(f"{name} {sub}", subparser) for sub, subparser in action.choices.items()]
+            elif not isinstance(action, argparse._HelpAction) and not action.help:
+                undescribed.append(f"{name} {action.dest}")
+    assert undescribed == []
+
+
+def test_a_forgotten_ini_file_is_named_as_such(capsys):
+    """``livepreso-scim instance list`` without the ini file: argparse would complain about 'list'."""
+    err = failure(capsys, "instance", "list")
+    assert err == "livepreso-scim: error: the ini file comes first: livepreso-scim production.ini instance list\n"
 
 
 @pytest.mark.parametrize(
