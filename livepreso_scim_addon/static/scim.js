@@ -1,5 +1,14 @@
-// Copy buttons on the SCIM page. A file of its own: the page's CSP allows no inline script.
+// Copy buttons and confirmations on the SCIM page. A file of its own: the page's CSP
+// allows no inline script.
 document.addEventListener("DOMContentLoaded", () => {
+  // Revoking a token stops the IdP at once: ask first.
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) {
+        event.preventDefault();
+      }
+    });
+  }
   for (const button of document.querySelectorAll("button.copy")) {
     button.addEventListener("click", async () => {
       const text = document.getElementById(button.dataset.copy).textContent.trim();

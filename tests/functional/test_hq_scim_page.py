@@ -90,6 +90,16 @@ def test_generate_token_is_shown_once_and_works(testapp, manager, tenant):
     assert "Okta production" in again.html.find(id="tokens").text
 
 
+def test_the_label_starts_empty_and_revoking_asks_first(testapp, manager, tenant):
+    """Typing a label once gives that label (a pre-filled "Okta" made "OktaOkta production"),
+    and each Revoke form carries the question static/scim.js asks before it is sent."""
+    response = page(testapp)
+    assert response.forms["generate-token"]["label"].value == ""
+    revoke_forms = [f for f in response.html.find_all("form") if f.get("action", "").endswith("/revoke")]
+    assert revoke_forms and all("stops provisioning" in f["data-confirm"] for f in revoke_forms)
+    assert 'form[data-confirm]' in testapp.get("/scim-static/scim.js").text
+
+
 def test_csrf_is_required(testapp, manager, tenant):
     testapp.post("/hq/acme/scim/tokens", {"label": "x"}, status=400)
     testapp.post("/hq/acme/scim/tokens/abc/revoke", status=400)

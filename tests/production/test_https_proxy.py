@@ -108,7 +108,15 @@ def test_manager_generates_and_revokes_a_token_over_https(app, tenant, https_hq,
     browser.save_screenshot(str(tmp_path / "scim-page-https.png"))
 
     row = browser.find_element(By.XPATH, "//table[@id='tokens']//tr[td[1][normalize-space()='Okta (https)']]")
-    submit(row.find_element(By.CSS_SELECTOR, "button.revoke"), page, "#generate-token")
+    # Revoke asks first: dismissed, nothing happens; accepted, the token goes.
+    row.find_element(By.CSS_SELECTOR, "button.revoke").click()
+    alert = WebDriverWait(browser, 5).until(expected_conditions.alert_is_present())
+    assert "Okta (https)" in alert.text and "stops provisioning" in alert.text
+    alert.dismiss()
+    assert token_works(token) == 200
+    revoke = row.find_element(By.CSS_SELECTOR, "button.revoke")
+    browser.execute_script("window.confirm = () => true")  # the same listener, answered yes
+    submit(revoke, page, "#generate-token")
     assert "Okta (https)" not in browser.find_element(By.ID, "tokens").text
     assert token_works(token) == 401
 
