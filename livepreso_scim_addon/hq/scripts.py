@@ -18,15 +18,14 @@ import warnings
 # script) would otherwise open every run on support's terminal. Set before Pyramid loads.
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated as an API", category=UserWarning)
 
-from sqlalchemy import select  # noqa: E402
 
 from livepreso_scim_addon import api  # noqa: E402
 from livepreso_scim_addon.commands import CommandError, Console, Parser, read_line  # noqa: E402
 from livepreso_scim_addon.host import HostConflict, HostInstance  # noqa: E402
 
 from .accounts import MIN_PASSWORD_LENGTH, create_break_glass_manager, set_password  # noqa: E402
+from .host import ReferenceHost  # noqa: E402
 from .instances import create_instance  # noqa: E402
-from .models import Instance, LicenseSeats  # noqa: E402
 
 
 PROG = "livepreso-hq"
@@ -35,10 +34,10 @@ DEMO_SEATS = {"standard": 10, "prep": 5, "hq": 2}
 
 
 def _instance(db, slug) -> HostInstance:
-    row = db.scalar(select(Instance).where(Instance.slug == slug))
-    if row is None:
+    instance = ReferenceHost().find_instance(db, slug)
+    if instance is None:
         raise CommandError(f"unknown instance {slug!r}")
-    return HostInstance(id=row.id, slug=row.slug, name=row.name)
+    return instance
 
 
 def _login_url(request, instance: HostInstance) -> str:
@@ -86,18 +85,14 @@ def password_set(env, args, out):
 def demo(env, args, out):
     """The demo instance, made once with some seats, SCIM on; a base URL and a new token."""
     request = env["request"]
-    db = request.dbsession
-    row = db.scalar(select(Instance).where(Instance.slug == args.slug))
-    if row is None:
+    instance = ReferenceHost().find_instance(request.dbsession, args.slug)
+    if instance is None:
         try:
-            instance = create_instance(db, args.slug, "Demo")
+            instance = create_instance(request.dbsession, args.slug, "Demo")
         except ValueError as error:
             raise CommandError(str(error)) from None
         for license, seats in DEMO_SEATS.items():
-            db.get(LicenseSeats, (instance.id, license)).seats = seats
-        db.flush()
-    else:
-        instance = HostInstance(id=row.id, slug=row.slug, name=row.name)
+            api.set_license_seats(request, instance, license, seats)
     api.enable_scim(request, instance)
     token = api.issue_token(request, instance, "make run")
     if not api.public_url(request.registry):
