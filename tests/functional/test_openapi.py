@@ -24,7 +24,7 @@ from livepreso_scim_addon.scim.openapi import openapi_document
 from livepreso_scim_addon.scim.schemas import ENTERPRISE_USER, GROUP, USER
 
 from tests.common.factories import make_tenant
-from tests.common.scim import HOST, create_user
+from tests.common.scim import HOST
 
 BASE = f"http://{HOST}/scim/v2/acme"
 
