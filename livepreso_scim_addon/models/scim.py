@@ -237,11 +237,39 @@ class ScimEvent(Base):
     status: Mapped[int | None] = mapped_column(Integer)
     changes: Mapped[dict | None] = mapped_column(JSON)
     detail: Mapped[str | None] = mapped_column(Text)
+    #: the events one request wrote share it: the HQ page tells them as one sentence
+    request_id: Mapped[str | None] = mapped_column(String(32))
+    #: names as they were when the event was written, so that a deleted user or group
+    #: is still named: "Erin Evans (erin@acme.test)" for ``user_id``, the group's
+    #: displayName (or the user's label) for ``resource_id``
+    user_label: Mapped[str | None] = mapped_column(Text)
+    resource_label: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         Index("ix_scim_events_instance_pk", "instance_id", "pk"),
         Index("ix_scim_events_instance_user_pk", "instance_id", "user_id", "pk"),
+        # the events page's filters by group and by kind, newest first
+        Index("ix_scim_events_instance_resource_pk", "instance_id", "resource_id", "pk"),
+        Index("ix_scim_events_instance_action_pk", "instance_id", "action", "pk"),
     )
+
+
+class ScimTraffic(Base):
+    """Requests per token and hour, for the SCIM page's connection health.
+
+    Each process counts in memory and adds its count here when it writes the token's
+    ``last_used_at`` (at most once a minute per token and process), so a GET stays a
+    read; a count may lag by that minute.
+    """
+
+    __tablename__ = "scim_traffic"
+
+    token_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hour: Mapped[dt.datetime] = mapped_column(DateTime, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(Integer)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_scim_traffic_instance_hour", "instance_id", "hour"),)
 
 
 class ScimSso(Base):
