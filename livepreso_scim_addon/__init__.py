@@ -56,6 +56,8 @@ def includeme(config):
         ("scim.hq.tokens", f"{hq}/tokens"),
         ("scim.hq.token_revoke", f"{hq}/tokens/{{token_id}}/revoke"),
         ("scim.hq.events", f"{hq}/events"),
+        ("scim.hq.events_csv", f"{hq}/events.csv"),
+        ("scim.hq.person", f"{hq}/people/{{user_id}}"),
     ):
         config.add_route(name, pattern, factory=HqScimContext)
     # SP-initiated OpenID Connect sign-in.

@@ -125,6 +125,16 @@ class AuditService:
         return self.db.scalar(select(func.max(ScimEvent.at)).where(ScimEvent.instance_id == self.instance_id))
 
 
+def person_label(user_name: str, display_name: str | None = None, given_name: str | None = None,
+                 family_name: str | None = None) -> str:
+    """How HQ names a SCIM user: "Erin Evans (erin@acme.test)", or the userName alone.
+
+    The display name, else given and family name; migration scim_0010 computes the same in SQL.
+    """
+    name = display_name or (f"{given_name} {family_name}" if given_name and family_name else None)
+    return f"{name} ({user_name})" if name else user_name
+
+
 #: Attributes never written to the trail: computed, read-only, or secret.
 _NOT_RECORDED = {"schemas", "id", "meta", "groups", "members", "password"}
 
