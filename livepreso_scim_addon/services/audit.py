@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, select
 
-from ..models.scim import ScimEvent, utcnow
+from ..models.scim import ScimEvent, ScimUser, utcnow
 
 
 class AuditAction(enum.StrEnum):
@@ -41,6 +42,9 @@ class AuditAction(enum.StrEnum):
     TOKEN_REVOKED = "token_revoked"
     #: A request that was refused (4xx): why Okta's change did not happen.
     FAILED = "failed"
+    #: A 404 for a user or group this instance deleted earlier: Okta reads (or deletes
+    #: again) what it just deleted, routinely; not a failure.
+    GONE = "gone"
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class Actor:
 
     token_id: str | None
     request: str  # "PATCH /scim/v2/acme/Users/…", "HQ: jane@acme.example"
+    #: Shared by every event of one request, so the HQ page tells them as one sentence.
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 class AuditService:
@@ -57,17 +63,23 @@ class AuditService:
     def __init__(self, db, instance_id: int, actor: Actor | None):
         self.db, self.instance_id, self.actor = db, instance_id, actor
 
-    def record(self, action: AuditAction, resource_type: str, resource_id: str | None,
-               user_ids=None, changes=None) -> None:
-        """Record one change; ``user_ids`` (several) makes one entry per user, in one statement."""
-        users = list(user_ids) if user_ids is not None else [resource_id if resource_type == "User" else None]
-        self._insert(action, resource_type, resource_id, [(user_id, changes) for user_id in users])
+    def record(self, action: AuditAction, resource_type: str, resource_id: str | None, label: str | None = None,
+               users=None, changes=None) -> None:
+        """Record one change; ``users`` as ``[(id, label), ...]`` makes one entry per user, in one statement.
 
-    def record_each(self, action: AuditAction, resource_type: str, resource_id: str | None, changes: list[dict]) -> None:
-        """One entry per item of ``changes`` (about no user of the instance), in one statement."""
-        self._insert(action, resource_type, resource_id, [(None, item) for item in changes])
+        ``label`` names the resource as it is now (a group's displayName, a user's
+        :func:`person_label`, a token's label), so the trail still names it once deleted.
+        """
+        if users is None:
+            users = [(resource_id, label) if resource_type == "User" else (None, None)]
+        self._insert(action, resource_type, resource_id, label, [(uid, ulabel, changes) for uid, ulabel in users])
 
-    def _insert(self, action, resource_type, resource_id, entries: list[tuple[str | None, dict | None]]) -> None:
+    def record_each(self, action: AuditAction, resource_type: str, resource_id: str | None, label: str | None,
+                    entries) -> None:
+        """One entry per ``(user id, user label, changes)`` of ``entries``, in one statement."""
+        self._insert(action, resource_type, resource_id, label, list(entries))
+
+    def _insert(self, action, resource_type, resource_id, label, entries) -> None:
         if self.actor is None or not entries:
             return
         now = utcnow()
@@ -79,35 +91,59 @@ class AuditService:
                     "at": now,
                     "token_id": self.actor.token_id,
                     "request": self.actor.request[:1024],
+                    "request_id": self.actor.request_id,
                     "action": action,
                     "resource_type": resource_type,
                     "resource_id": resource_id,
+                    "resource_label": label,
                     "user_id": user_id,
+                    "user_label": user_label,
                     "status": None,
                     "changes": changes,
                     "detail": None,
                 }
-                for user_id, changes in entries
+                for user_id, user_label, changes in entries
             ],
         )
 
-    def record_failure(self, status: int, detail: str) -> None:
-        """A request that failed (4xx): why Okta's change did not happen."""
+    def record_failure(self, status: int, detail: str, resource: tuple[str, str] | None = None) -> None:
+        """A request that failed (4xx): why Okta's change did not happen.
+
+        ``resource`` (type, id) is the user or group a 404 was about: one this instance
+        deleted earlier is recorded as GONE, with the name it had. Only this path pays
+        the look-up (by the index on instance, resource id).
+        """
         if self.actor is None:
             return
-        self.db.add(
-            ScimEvent(
-                instance_id=self.instance_id,
-                at=utcnow(),
-                token_id=self.actor.token_id,
-                request=self.actor.request[:1024],
-                action=AuditAction.FAILED,
-                status=status,
-                # The detail may quote the client (a path segment, an attribute name), and
-                # PostgreSQL's text holds no NUL.
-                detail=detail.replace("\x00", "\\u0000"),
-            )
+        event = ScimEvent(
+            instance_id=self.instance_id,
+            at=utcnow(),
+            token_id=self.actor.token_id,
+            request=self.actor.request[:1024],
+            request_id=self.actor.request_id,
+            action=AuditAction.FAILED,
+            status=status,
+            # The detail may quote the client (a path segment, an attribute name), and
+            # PostgreSQL's text holds no NUL.
+            detail=detail.replace("\x00", "\\u0000"),
         )
+        if status == 404 and resource is not None:
+            deleted = self.db.execute(
+                select(ScimEvent.resource_label)
+                .where(
+                    ScimEvent.instance_id == self.instance_id,
+                    ScimEvent.resource_id == resource[1],
+                    ScimEvent.action == AuditAction.DELETE,
+                )
+                .order_by(ScimEvent.pk.desc())
+                .limit(1)
+            ).first()
+            if deleted is not None:
+                event.action, event.resource_type, event.resource_id = AuditAction.GONE, resource[0], resource[1]
+                event.resource_label = deleted.resource_label
+                if resource[0] == "User":
+                    event.user_id, event.user_label = resource[1], deleted.resource_label
+        self.db.add(event)
 
     def events(self, user_id: str | None = None, since: dt.datetime | None = None,
                before_pk: int | None = None, limit: int = 50) -> list[ScimEvent]:
@@ -133,6 +169,16 @@ def person_label(user_name: str, display_name: str | None = None, given_name: st
     """
     name = display_name or (f"{given_name} {family_name}" if given_name and family_name else None)
     return f"{name} ({user_name})" if name else user_name
+
+
+#: The columns :func:`label_of` reads: added to a SELECT that already runs, so naming the
+#: users of an event costs no statement of its own.
+LABEL_COLUMNS = (ScimUser.user_name, ScimUser.display_name, ScimUser.name_given, ScimUser.name_family)
+
+
+def label_of(row) -> str:
+    """:func:`person_label` of a row selected with :data:`LABEL_COLUMNS` (or a ScimUser)."""
+    return person_label(row.user_name, row.display_name, row.name_given, row.name_family)
 
 
 #: Attributes never written to the trail: computed, read-only, or secret.

@@ -79,7 +79,7 @@ class GroupService(ProvisioningService):
         )
         self.db.add(group)
         DISPLAY_NAME.flush(self.db, group.display_name)
-        self.audit.record(AuditAction.CREATE, "Group", group.id, changes=audit.diff({}, resource))
+        self.audit.record(AuditAction.CREATE, "Group", group.id, group.display_name, changes=audit.diff({}, resource))
         self._membership(group).add(_member_ids(resource.get("members", [])))
         return group
 
@@ -125,7 +125,9 @@ class GroupService(ProvisioningService):
         membership.remove_all()
         membership.rebalance_licenses()
         if group.license is None:
-            self.audit.record(AuditAction.DELETE, "Group", group.id, changes={"displayName": [group.display_name, None]})
+            self.audit.record(
+                AuditAction.DELETE, "Group", group.id, group.display_name, changes={"displayName": [group.display_name, None]}
+            )
             self.db.delete(group)
             self.db.flush()
             return
@@ -134,7 +136,7 @@ class GroupService(ProvisioningService):
         DISPLAY_NAME.check(self.db, group.instance_id, name, group.pk)
         changes = audit.diff({"displayName": group.display_name, "externalId": group.external_id}, {"displayName": name})
         group.display_name, group.display_name_ci, group.external_id = name, name.lower(), None
-        self.audit.record(AuditAction.RESET, "Group", group.id, changes=changes)
+        self.audit.record(AuditAction.RESET, "Group", group.id, name, changes=changes)
         bump_version(group)
 
     def _membership(self, group: ScimGroup) -> _Membership:
@@ -168,7 +170,7 @@ class GroupService(ProvisioningService):
         )
         group.display_name, group.display_name_ci, group.external_id = name, name.lower(), external_id
         DISPLAY_NAME.flush(self.db, name)
-        self.audit.record(AuditAction.UPDATE, "Group", group.id, changes=changes)
+        self.audit.record(AuditAction.UPDATE, "Group", group.id, name, changes=changes)
         return True
 
 
@@ -236,7 +238,7 @@ class _Membership:
             self.db.scalars(
                 select(ScimMembership.user_pk).where(
                     ScimMembership.group_pk == self.group.pk,
-                    ScimMembership.user_pk.in_([pk for pk, _ in users.values()]),
+                    ScimMembership.user_pk.in_([user[0] for user in users.values()]),
                 )
             )
         )
@@ -245,7 +247,7 @@ class _Membership:
     def replace(self, ids: list[str]) -> None:
         """The members become the users among ``ids``; unknown ids are skipped."""
         users = self._users(ids)
-        wanted = {pk for pk, _ in users.values()}
+        wanted = {user[0] for user in users.values()}
         current = set(self.db.scalars(select(ScimMembership.user_pk).where(ScimMembership.group_pk == self.group.pk)))
         self._delete(current - wanted)
         self._insert([(i, *users[i]) for i in ids if i in users and users[i][0] not in current])
@@ -267,8 +269,8 @@ class _Membership:
         if self.changed and self.group.license is not None:
             self.licensing.rebalance(self.group)
 
-    def _users(self, ids: list[str]) -> dict[str, tuple[int, bool]]:
-        """user id -> (pk, active) for users of this instance; the other ids are skipped.
+    def _users(self, ids: list[str]) -> dict[str, tuple[int, bool, str]]:
+        """user id -> (pk, active, label) for users of this instance; the other ids are skipped.
 
         Okta has no per-member error: a 400 puts the whole pushed group on its Errors
         tab until an admin retries it ("Troubleshooting Group Push"), and Entra backs
@@ -279,9 +281,9 @@ class _Membership:
             return {}
         well_formed = [i for i in ids if ISSUED_ID.fullmatch(i)]  # others are unknown, unasked
         rows = {
-            row.id: (row.pk, row.active is not False)
+            row.id: (row.pk, row.active is not False, audit.label_of(row))
             for row in self.db.execute(
-                select(ScimUser.id, ScimUser.pk, ScimUser.active).where(
+                select(ScimUser.id, ScimUser.pk, ScimUser.active, *audit.LABEL_COLUMNS).where(
                     ScimUser.instance_id == self.group.instance_id, ScimUser.id.in_(well_formed)
                 )
             )
@@ -297,8 +299,8 @@ class _Membership:
         garbage may be longer than a column holds.
         """
         self.audit.record_each(
-            AuditAction.MEMBER_SKIPPED, "Group", self.group.id,
-            [{"unknown_member": _storable_id(member_id)} for member_id in unknown],
+            AuditAction.MEMBER_SKIPPED, "Group", self.group.id, self.group.display_name,
+            [(None, None, {"unknown_member": _storable_id(member_id)}) for member_id in unknown],
         )
 
     def _remove_where(self, node) -> None:
@@ -311,8 +313,8 @@ class _Membership:
         ).all()
         self._delete(set(pks))  # no match: already gone, and that is fine
 
-    def _insert(self, users: list[tuple[str, int, bool]]) -> None:
-        """Add these (id, pk, active) users; in a license group they join the queue."""
+    def _insert(self, users: list[tuple[str, int, bool, str]]) -> None:
+        """Add these (id, pk, active, label) users; in a license group they join the queue."""
         if not users:
             return
         now = utcnow()
@@ -328,10 +330,14 @@ class _Membership:
                     "queued_at": queued if licensed_group and active else None,
                     "licensed_at": None,
                 }
-                for (_, pk, active), queued in zip(users, queue_times(len(users)), strict=True)
+                for (_, pk, active, _label), queued in zip(users, queue_times(len(users)), strict=True)
             ],
         )
-        self.audit.record(AuditAction.MEMBER_ADDED, "Group", self.group.id, user_ids=[u[0] for u in users])
+        # Who joined the queue: with the grants of the same request, the page tells who waits.
+        self.audit.record_each(
+            AuditAction.MEMBER_ADDED, "Group", self.group.id, self.group.display_name,
+            [(user_id, label, {"queued": active} if licensed_group else None) for user_id, _, active, label in users],
+        )
         self.changed = True
 
     def _delete(self, user_pks: set[int] | None) -> None:
@@ -341,7 +347,7 @@ class _Membership:
         if self.group.license is not None:
             self.licensing.revoke_members(self.group, None if user_pks is None else list(user_pks))
         leaving = (
-            select(ScimUser.id)
+            select(ScimUser.id, *audit.LABEL_COLUMNS)
             .join(ScimMembership, ScimMembership.user_pk == ScimUser.pk)
             .where(ScimMembership.group_pk == self.group.pk)
         )
@@ -349,10 +355,10 @@ class _Membership:
         if user_pks is not None:
             leaving = leaving.where(ScimMembership.user_pk.in_(user_pks))
             statement = statement.where(ScimMembership.user_pk.in_(user_pks))
-        user_ids = self.db.scalars(leaving).all()
-        if user_ids:
+        leavers = [(row.id, audit.label_of(row)) for row in self.db.execute(leaving)]
+        if leavers:
             self.db.execute(statement)
-            self.audit.record(AuditAction.MEMBER_REMOVED, "Group", self.group.id, user_ids=user_ids)
+            self.audit.record(AuditAction.MEMBER_REMOVED, "Group", self.group.id, self.group.display_name, users=leavers)
             self.changed = True
 
 

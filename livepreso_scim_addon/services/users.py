@@ -86,7 +86,7 @@ class UserService(ProvisioningService):
         user.values = [_value_row(row) for row in _value_rows(resource)]
         self.db.add(user)
         USER_NAME.flush(self.db, user.user_name)
-        self.audit.record(AuditAction.CREATE, "User", user.id, changes=audit.diff({}, resource))
+        self.audit.record(AuditAction.CREATE, "User", user.id, audit.label_of(user), changes=audit.diff({}, resource))
         return user
 
     def replace(self, user: ScimUser, body) -> ScimUser:
@@ -105,7 +105,9 @@ class UserService(ProvisioningService):
         """DELETE /Users/{id} (RFC 7644 §3.6): the SCIM resource goes, the HQ person stays, inactive."""
         self.licensing.user_deactivated(user)  # their seats go to whoever waits
         self.host.release_user(self.db, user.instance_id, user.host_user_id)
-        self.audit.record(AuditAction.DELETE, "User", user.id, changes={"userName": [user.user_name, None]})
+        self.audit.record(
+            AuditAction.DELETE, "User", user.id, audit.label_of(user), changes={"userName": [user.user_name, None]}
+        )
         self.db.delete(user)
         self.db.flush()
 
@@ -129,7 +131,7 @@ class UserService(ProvisioningService):
         bump_version(user)
         self._provision(user.host_user_id, _host_profile(resource, user.is_active))
         USER_NAME.flush(self.db, user.user_name)
-        self.audit.record(AuditAction.UPDATE, "User", user.id, changes=changes)
+        self.audit.record(AuditAction.UPDATE, "User", user.id, audit.label_of(user), changes=changes)
         if was_active and not user.is_active:
             self.host.end_sessions(self.db, user.instance_id, user.host_user_id)
             self.licensing.user_deactivated(user)

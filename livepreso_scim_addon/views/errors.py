@@ -11,12 +11,13 @@ import logging
 from pyramid.exceptions import PredicateMismatch
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
 
-from ..resources import InstanceScope, ScimRoot
+from ..resources import InstanceScope, ResourceCollection, ScimRoot
 from ..scim.errors import ScimError
 from ..models import begin_writing
 from ..models.faults import describe, is_database_unavailable
 from ..security import Permission, bearer_token, checked_token_identity
 from ..services.audit import AuditService
+from ..services.resources import ISSUED_ID
 from .base import scim_response
 from ..service_lookup import build_service
 
@@ -40,12 +41,13 @@ def _audit_failure(request, error: ScimError) -> None:
     if identity is None or scope is None or identity.instance_id != scope.instance.id:
         return
     trail = build_service(request, AuditService, scope)
+    resource = _missing_resource(request) if error.status == 404 else None
 
     def write(request):
         try:
             with request.tm:
                 begin_writing(request.dbsession)
-                trail.record_failure(error.status, error.detail)
+                trail.record_failure(error.status, error.detail, resource)
         except Exception as exc:  # the response is already on its way: log, never raise
             if is_database_unavailable(exc):  # one line: an outage must not flood the log
                 log.warning("Could not record a failed SCIM request in the audit trail: %s", describe(exc))
@@ -53,6 +55,24 @@ def _audit_failure(request, error: ScimError) -> None:
                 log.exception("Could not record a failed SCIM request in the audit trail")
 
     request.add_finished_callback(write)
+
+
+#: The 404s that may be Okta's routine read (or second DELETE) of what it deleted.
+_ITEM_METHODS = {"GET", "PATCH", "PUT", "DELETE"}
+
+
+def _missing_resource(request) -> tuple[str, str] | None:
+    """(``"User"``/``"Group"``, id) when a 404 is about one unknown item of /Users or /Groups.
+
+    Traversal stopped at the collection (its ``__getitem__`` raised KeyError), so the id
+    is the view name. Only an id this add-on could have issued is worth a look-up.
+    """
+    context = getattr(request, "context", None)
+    if request.method not in _ITEM_METHODS or not isinstance(context, ResourceCollection):
+        return None
+    if request.subpath or not ISSUED_ID.fullmatch(request.view_name or ""):
+        return None
+    return (context.service_class.resource_type.id, request.view_name)
 
 
 def scim_error_view(exc, request):

@@ -39,6 +39,9 @@ def test_writes_are_recorded_with_old_and_new_values(scim, dbsession):
     assert events[1].changes == {"title": ["Rep", "Lead"]}
     assert events[2].changes == {"active": [True, False]}
     assert events[1].request == f"PATCH /scim/v2/acme/Users/{user['id']}"
+    # Names kept at write time (the HQ page still names a deleted user), one id per request.
+    assert {(e.user_label, e.resource_label) for e in events} == {("Jane Doe (jane.doe@example.com)",) * 2}
+    assert len({e.request_id for e in events}) == 4 and all(len(e.request_id) == 32 for e in events)
 
 
 def test_membership_and_license_changes_are_recorded_per_user(app, scim, dbsession):
@@ -64,6 +67,13 @@ def test_membership_and_license_changes_are_recorded_per_user(app, scim, dbsessi
     assert rename.changes == {"displayName": ["Salesperson", "Okta Reps"]}
     granted = trail(dbsession, action="license_granted")[0]
     assert granted.changes == {"license": "standard", "group": "Okta Reps"}
+    assert (granted.user_label, granted.resource_label) == ("Jane Doe (ann@example.com)", "Okta Reps")
+    added = trail(dbsession, action="member_added")
+    # Who joined the license group's queue (deactivated members do not): the page tells who waits.
+    assert [e.changes for e in added] == [{"queued": True}, {"queued": True}]
+    assert len({e.request_id for e in added + [granted]}) == 1
+    removed = trail(dbsession, action="member_removed")[0]
+    assert (removed.user_label, removed.resource_label) == ("Jane Doe (ann@example.com)", "Okta Reps")
 
 
 def test_failed_requests_are_recorded_with_the_error(scim, dbsession):
@@ -100,4 +110,21 @@ def test_skipped_members_are_recorded_in_the_requests_transaction(scim, dbsessio
         ("member_skipped", team["id"], None, {"unknown_member": "junk"}),
         ("member_added", team["id"], ann["id"], None),
     ]
+    assert {e.resource_label for e in trail(dbsession, resource_type="Group")} == {"Team"}
     assert trail(dbsession, action="member_skipped")[0].request == f"PATCH /scim/v2/acme/Groups/{team['id']}"
+
+
+def test_a_404_for_what_was_deleted_is_gone_not_failed(scim, dbsession):
+    user = scim.post("Users", okta_user()).json
+    team = scim.post("Groups", {"schemas": [GROUP], "displayName": "Team"}).json
+    scim.delete(f"Users/{user['id']}")
+    scim.delete(f"Groups/{team['id']}")
+    scim.get(f"Users/{user['id']}", status=404)
+    scim.delete(f"Groups/{team['id']}", status=404)
+    scim.get("Users/00000000-0000-4000-8000-000000000000", status=404)
+    assert [(e.action, e.resource_type, e.resource_id, e.resource_label, e.user_label)
+            for e in trail(dbsession)[-3:]] == [
+        ("gone", "User", user["id"], "Jane Doe (jane.doe@example.com)", "Jane Doe (jane.doe@example.com)"),
+        ("gone", "Group", team["id"], "Team", None),
+        ("failed", None, None, None, None),
+    ]

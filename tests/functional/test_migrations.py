@@ -428,3 +428,49 @@ def test_scim_0009_keys_user_names_and_reports_twins_without_failing(empty_datab
     run_alembic(url, ADDON.config, command.upgrade, "head")
     with quietly_compared():
         run_alembic(url, ADDON.config, command.check)
+
+
+def test_scim_0010_names_the_events_of_users_and_groups_that_still_exist(empty_database):
+    url = empty_database
+    run_alembic(url, ADDON.config, command.upgrade, "scim_0009")
+    with connected(url) as connection:
+        for pk, display, given, family in ((1, "Erin Evans", None, None), (2, None, "Fred", "Fox"), (3, None, None, None)):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO scim_users (pk, id, instance_id, host_user_id, user_name, user_name_ci, display_name,"
+                    " name_given, name_family, active, created_at, updated_at, version) VALUES (:pk, :id, 1, :key,"
+                    " :name, :name, :display, :given, :family, true, '2026-01-01', '2026-01-01', 1)"
+                ),
+                {"pk": pk, "id": f"user-{pk}", "key": str(pk), "name": f"u{pk}@acme.test", "display": display,
+                 "given": given, "family": family},
+            )
+        connection.exec_driver_sql(
+            "INSERT INTO scim_groups (pk, id, instance_id, display_name, display_name_ci, created_at, updated_at,"
+            " version) VALUES (1, 'group-1', 1, 'Field Sales', 'field sales', '2026-01-01', '2026-01-01', 1)"
+        )
+        for pk, action, resource_type, resource_id, user_id in (
+            (1, "create", "User", "user-1", "user-1"),
+            (2, "update", "User", "user-2", "user-2"),
+            (3, "member_added", "Group", "group-1", "user-3"),
+            (4, "delete", "User", "user-gone", "user-gone"),  # deleted before the labels: no name to give
+            (5, "failed", None, None, None),
+        ):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO scim_events (pk, instance_id, at, action, resource_type, resource_id, user_id)"
+                    " VALUES (:pk, 1, '2026-01-01', :action, :type, :resource, :user)"
+                ),
+                {"pk": pk, "action": action, "type": resource_type, "resource": resource_id, "user": user_id},
+            )
+    run_alembic(url, ADDON.config, command.upgrade, "scim_0010")
+    with connected(url) as connection:
+        labels = connection.exec_driver_sql(
+            "SELECT pk, user_label, resource_label, request_id FROM scim_events ORDER BY pk"
+        ).all()
+    assert [tuple(row) for row in labels] == [
+        (1, "Erin Evans (u1@acme.test)", "Erin Evans (u1@acme.test)", None),
+        (2, "Fred Fox (u2@acme.test)", "Fred Fox (u2@acme.test)", None),
+        (3, "u3@acme.test", "Field Sales", None),
+        (4, None, None, None),
+        (5, None, None, None),
+    ]
