@@ -11,6 +11,7 @@ same way, from the request ``pyramid.scripting.prepare`` makes.
 from __future__ import annotations
 
 import logging
+import uuid
 
 from pyramid.events import ApplicationCreated
 from pyramid.scripting import prepare
@@ -24,9 +25,10 @@ from ..service_lookup import build_service
 from ..security import TokenAuthenticator, token_identity
 from .audit import Actor, AuditService
 from .groups import GroupService
+from .health import HealthService
 from .instances import InstanceService
 from .licensing import LicenseService, enabled_instance_ids, ensure_license_groups
-from .tokens import TokenService
+from .tokens import TokenService, TrafficCounter
 from .users import UserService
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,8 @@ log = logging.getLogger(__name__)
 def includeme(config):
     config.include("pyramid_services")
     factories = _Factories(load_host(config.get_settings()), PageCursors())
+    # The tests move its clock; nothing else reads it from here.
+    config.registry["scim.traffic"] = factories.traffic
     config.register_service(factories.host, Host)
     config.register_service_factory(factories.tokens, TokenService)
     config.register_service_factory(factories.tokens, TokenAuthenticator)
@@ -43,6 +47,7 @@ def includeme(config):
     # registered for any context (Interface), their factories are handed it.
     for factory, service_class in (
         (factories.audit, AuditService),
+        (factories.health, HealthService),
         (factories.licensing, LicenseService),
         (factories.users, UserService),
         (factories.groups, GroupService),
@@ -80,10 +85,12 @@ def _create_missing_license_groups(event) -> None:
 def actor_of(request) -> Actor | None:
     """Who the audit trail says acted: the request's SCIM token, else the signed-in HQ person."""
     identity = token_identity(request)
+    # Each service built for the request asks again: they must all write the same request id.
+    request_id = request.environ.setdefault("scim.request_id", uuid.uuid4().hex)
     if identity is not None:
-        return Actor(identity.token_id, f"{request.method} {request.path}")
+        return Actor(identity.token_id, f"{request.method} {request.path}", request_id)
     who = getattr(request.identity, "login", None) or request.authenticated_userid
-    return Actor(None, f"HQ: {who}") if who is not None else None
+    return Actor(None, f"HQ: {who}", request_id) if who is not None else None
 
 
 class _Factories:
@@ -98,15 +105,20 @@ class _Factories:
         self.host = host
         # Where recent pages of Okta's imports ended, so the next page seeks (models/listing.py).
         self.page_cursors = page_cursors
+        # Requests per token not yet written to scim_traffic (services/tokens.py).
+        self.traffic = TrafficCounter()
 
     def tokens(self, context, request) -> TokenService:
-        return TokenService(request.dbsession)
+        return TokenService(request.dbsession, self.traffic, request.tm)
 
     def instances(self, context, request) -> InstanceService:
         return InstanceService(request.dbsession, self.host)
 
     def audit(self, context, request) -> AuditService:
         return AuditService(request.dbsession, context.instance.id, actor_of(request))
+
+    def health(self, context, request) -> HealthService:
+        return HealthService(request.dbsession, context.instance.id)
 
     def licensing(self, context, request, audit: AuditService | None = None) -> LicenseService:
         audit = audit or self.audit(context, request)

@@ -23,7 +23,8 @@ from sqlalchemy import and_, func, insert, select, true, update
 
 from ..host import Host, License
 from ..models.scim import ScimGroup, ScimInstance, ScimMembership, ScimUser, utcnow
-from .audit import AuditAction, AuditService
+from .audit import LABEL_COLUMNS, AuditAction, AuditService, label_of
+from .audit import person_label
 
 
 def ensure_license_groups(db, licenses: Sequence[License], instance_ids: Sequence[int]) -> int:
@@ -83,6 +84,53 @@ class LicenseGroupSummary:
     licensed: int
     waiting: int
     grants_hq_access: bool
+    #: The host's name for the group (``License.group_name``); the license type for a
+    #: license the host no longer sells.
+    builtin_name: str = ""
+
+    @property
+    def renamed(self) -> bool:
+        """Okta linked (and so renamed) the group: "Field Sales — linked to Salesperson"."""
+        return bool(self.builtin_name) and self.name != self.builtin_name
+
+    @property
+    def full(self) -> bool:
+        """People wait for a seat: the seats paid are too few."""
+        return self.waiting > 0
+
+
+@dataclass(frozen=True)
+class WaitingMember:
+    """One place in a license queue; ``position`` counts from 1, the next to get a seat."""
+
+    position: int
+    user_id: str
+    label: str
+    queued_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class WaitingGroup:
+    name: str
+    builtin_name: str
+    license: str
+    members: list[WaitingMember]
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a person stands with one license group: holding it, or waiting at ``position``."""
+
+    name: str
+    builtin_name: str
+    license: str
+    licensed_at: dt.datetime | None
+    queued_at: dt.datetime | None
+    position: int | None  # None: licensed, or not asking (deactivated)
+
+    @property
+    def waiting(self) -> bool:
+        return self.position is not None
 
 
 class LicenseService:
@@ -101,7 +149,7 @@ class LicenseService:
     def revoke_members(self, group: ScimGroup, user_pks: list[int] | None) -> None:
         """Take the license from these members (None: all), if they hold it (they are leaving or deactivated)."""
         rows = self.db.execute(
-            select(ScimMembership.user_pk, ScimUser.host_user_id, ScimUser.id)
+            select(ScimMembership.user_pk, ScimUser.host_user_id, ScimUser.id, *LABEL_COLUMNS)
             .join(ScimUser, ScimUser.pk == ScimMembership.user_pk)
             .where(
                 ScimMembership.group_pk == group.pk,
@@ -134,7 +182,7 @@ class LicenseService:
 
     def _license_longest_waiting(self, group: ScimGroup, free: int | None) -> None:
         waiting = (
-            select(ScimMembership.user_pk, ScimUser.host_user_id, ScimUser.id)
+            select(ScimMembership.user_pk, ScimUser.host_user_id, ScimUser.id, *LABEL_COLUMNS)
             .join(ScimUser, ScimUser.pk == ScimMembership.user_pk)
             .where(
                 ScimMembership.group_pk == group.pk,
@@ -156,7 +204,9 @@ class LicenseService:
 
     def _record(self, action: AuditAction, group: ScimGroup, rows) -> None:
         changes = {"license": group.license, "group": group.display_name}
-        self.audit.record(action, "Group", group.id, user_ids=[r.id for r in rows], changes=changes)
+        self.audit.record(
+            action, "Group", group.id, group.display_name, users=[(r.id, label_of(r)) for r in rows], changes=changes
+        )
 
     def _unlicense_most_recent(self, group: ScimGroup, excess: int) -> None:
         rows = self.db.execute(
@@ -210,7 +260,7 @@ class LicenseService:
         )
         self.audit.record(
             AuditAction.SEATS_CHANGED, "Group", group.id if group is not None else None,
-            changes={"license": license, "seats": [before, seats]},
+            group.display_name if group is not None else None, changes={"license": license, "seats": [before, seats]},
         )
         if group is not None:
             self.lock(group)
@@ -237,9 +287,104 @@ class LicenseService:
                     n_licensed,
                     n_waiting,
                     grants_hq_access=license_type in licenses and licenses[license_type].grants_hq_access,
+                    builtin_name=licenses[license_type].group_name if license_type in licenses else license_type,
                 )
                 for name, license_type, n_licensed, n_waiting in rows
             ),
             # A license the host no longer sells comes last.
             key=lambda s: order.index(s.license) if s.license in order else len(order),
         )
+
+    def _queue(self):
+        """Every waiting member of the instance's license groups with their position: the
+        queue order of ``_license_longest_waiting`` (``queued_at``, then ``user_pk``)."""
+        position = func.row_number().over(
+            partition_by=ScimMembership.group_pk, order_by=(ScimMembership.queued_at, ScimMembership.user_pk)
+        )
+        return (
+            select(ScimMembership.group_pk, ScimMembership.user_pk, position.label("position"))
+            .join(ScimGroup, ScimGroup.pk == ScimMembership.group_pk)
+            .where(
+                ScimGroup.instance_id == self.instance_id,
+                ScimGroup.license.is_not(None),
+                ScimMembership.licensed_at.is_(None),
+                ScimMembership.queued_at.is_not(None),
+            )
+            .subquery("queue")
+        )
+
+    def _builtin_name(self, license_type: str) -> str:
+        names = {license.type: license.group_name for license in self.host.licenses()}
+        return names.get(license_type, license_type)
+
+    def waiting(self) -> list[WaitingGroup]:
+        """The license groups people wait for, each with its queue in order; one query."""
+        rows = self.db.execute(
+            select(
+                ScimGroup.pk, ScimGroup.display_name, ScimGroup.license, ScimMembership.queued_at,
+                ScimUser.id, ScimUser.user_name, ScimUser.display_name.label("user_display_name"),
+                ScimUser.name_given, ScimUser.name_family,
+            )
+            .join(ScimMembership, ScimMembership.group_pk == ScimGroup.pk)
+            .join(ScimUser, ScimUser.pk == ScimMembership.user_pk)
+            .where(
+                ScimGroup.instance_id == self.instance_id,
+                ScimGroup.license.is_not(None),
+                ScimMembership.licensed_at.is_(None),
+                ScimMembership.queued_at.is_not(None),
+            )
+            .order_by(ScimGroup.pk, ScimMembership.queued_at, ScimMembership.user_pk)
+        ).all()
+        groups: dict[int, WaitingGroup] = {}
+        for row in rows:
+            group = groups.get(row.pk)
+            if group is None:
+                group = groups[row.pk] = WaitingGroup(
+                    row.display_name, self._builtin_name(row.license), row.license, []
+                )
+            label = person_label(row.user_name, row.user_display_name, row.name_given, row.name_family)
+            group.members.append(WaitingMember(len(group.members) + 1, row.id, label, row.queued_at))
+        order = [license.type for license in self.host.licenses()]
+        return sorted(groups.values(), key=lambda g: order.index(g.license) if g.license in order else len(order))
+
+    def waiting_positions(self, host_user_ids) -> dict[str, tuple[str, list[Place]]]:
+        """For each of these host people who is a SCIM user: their SCIM id and the license
+        groups they wait for, with their position. One query for a page of people."""
+        host_user_ids = list(host_user_ids)
+        if not host_user_ids:
+            return {}
+        queue = self._queue()
+        rows = self.db.execute(
+            select(ScimUser.host_user_id, ScimUser.id, ScimGroup.display_name, ScimGroup.license,
+                   ScimMembership.queued_at, queue.c.position)
+            .outerjoin(queue, queue.c.user_pk == ScimUser.pk)
+            .outerjoin(ScimGroup, ScimGroup.pk == queue.c.group_pk)
+            .outerjoin(ScimMembership, and_(ScimMembership.group_pk == queue.c.group_pk,
+                                            ScimMembership.user_pk == ScimUser.pk))
+            .where(ScimUser.instance_id == self.instance_id, ScimUser.host_user_id.in_(host_user_ids))
+            .order_by(ScimUser.host_user_id, ScimGroup.pk)
+        ).all()
+        found: dict[str, tuple[str, list[Place]]] = {}
+        for row in rows:
+            _, places = found.setdefault(row.host_user_id, (row.id, []))
+            if row.position is not None:
+                places.append(Place(row.display_name, self._builtin_name(row.license), row.license,
+                                    None, row.queued_at, row.position))
+        return found
+
+    def places_of(self, user_pk: int) -> list[Place]:
+        """The license groups one person is in: held, waited for (with position), or neither."""
+        queue = self._queue()
+        rows = self.db.execute(
+            select(ScimGroup.display_name, ScimGroup.license, ScimMembership.licensed_at,
+                   ScimMembership.queued_at, queue.c.position)
+            .join(ScimMembership, ScimMembership.group_pk == ScimGroup.pk)
+            .outerjoin(queue, and_(queue.c.group_pk == ScimGroup.pk, queue.c.user_pk == ScimMembership.user_pk))
+            .where(ScimMembership.user_pk == user_pk, ScimGroup.license.is_not(None),
+                   ScimGroup.instance_id == self.instance_id)
+            .order_by(ScimGroup.pk)
+        ).all()
+        return [
+            Place(r.display_name, self._builtin_name(r.license), r.license, r.licensed_at, r.queued_at, r.position)
+            for r in rows
+        ]

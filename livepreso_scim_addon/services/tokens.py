@@ -7,18 +7,56 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+import time
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from ..models.scim import ScimInstance, ScimToken, utcnow
+from ..models.scim import ScimInstance, ScimToken, ScimTraffic, utcnow
 from ..security import TokenIdentity
 
 PREFIX = "lpscim_"
 _HEX = re.compile(r"[0-9a-f]+")
 _ID_HEX = 16
-#: How stale ``last_used_at`` may get before a request writes it again: a fresh
+#: How often a process writes a token's ``last_used_at`` and its request count: a
 #: write on every read would turn each GET into a write transaction.
 LAST_USED_GRANULARITY = dt.timedelta(minutes=1)
+
+
+class TrafficCounter:
+    """This process's authenticated requests per token, not yet added to ``scim_traffic``.
+
+    One per application (``services._Factories``). The clock is per process and per token
+    rather than read from the stored ``last_used_at``: with several processes each must
+    flush its own counts, and only one of a burst of parallel requests may take the write
+    (on SQLite the others would queue on the write lock for a read).
+    """
+
+    def __init__(self, interval: float = LAST_USED_GRANULARITY.total_seconds(), clock=time.monotonic):
+        self.interval, self.clock = interval, clock
+        self._lock = threading.Lock()
+        self._pending: dict[str, int] = {}
+        self._flushed: dict[str, float] = {}
+
+    def count(self, token_id: str) -> int:
+        """Count one request; the number to write now (this one included), or 0 for not yet."""
+        with self._lock:
+            pending = self._pending.get(token_id, 0) + 1
+            now = self.clock()
+            last = self._flushed.get(token_id)
+            if last is not None and now - last < self.interval:
+                self._pending[token_id] = pending
+                return 0
+            self._flushed[token_id] = now
+            self._pending.pop(token_id, None)
+            return pending
+
+    def give_back(self, token_id: str, requests: int) -> None:
+        """A write that was rolled back: keep its count, and let the next request write."""
+        with self._lock:
+            self._pending[token_id] = self._pending.get(token_id, 0) + requests
+            self._flushed.pop(token_id, None)
 
 
 def _hash(token: str) -> str:
@@ -30,8 +68,9 @@ def _hash(token: str) -> str:
 class TokenService:
     """Issue, list, revoke and authenticate the SCIM tokens of every instance (a ``security.TokenAuthenticator``)."""
 
-    def __init__(self, db):
-        self.db = db
+    def __init__(self, db, traffic: TrafficCounter | None = None, transaction_manager=None):
+        # Without a counter (a service built by hand), nothing is counted or written.
+        self.db, self.traffic, self.tm = db, traffic, transaction_manager
 
     def create(self, instance_id: int, label: str = "") -> tuple[ScimToken, str]:
         """Issue a token; the clear text is returned once and never stored."""
@@ -71,10 +110,30 @@ class TokenService:
         stored = row.secret_hash if row is not None else "0" * len(offered)
         if not hmac.compare_digest(stored, offered) or row is None:
             return None
-        now = utcnow()
-        if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
-            self.db.execute(update(ScimToken).where(ScimToken.id == token_id).values(last_used_at=now))
+        if self.traffic is not None:
+            requests = self.traffic.count(token_id)
+            if requests:
+                self._flush(token_id, row.instance_id, requests)
         return TokenIdentity(token_id=token_id, instance_id=row.instance_id)
+
+    def _flush(self, token_id: str, instance_id: int, requests: int) -> None:
+        """``last_used_at`` and this process's count for the hour: two statements a minute."""
+        now = utcnow()
+        self.db.execute(update(ScimToken).where(ScimToken.id == token_id).values(last_used_at=now))
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        dialect = postgresql if self.db.get_bind().dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(ScimTraffic).values(
+            token_id=token_id, hour=hour, instance_id=instance_id, requests=requests
+        )
+        self.db.execute(
+            statement.on_conflict_do_update(
+                index_elements=[ScimTraffic.token_id, ScimTraffic.hour],
+                set_={"requests": ScimTraffic.requests + statement.excluded.requests},
+            )
+        )
+        if self.tm is not None:
+            # A refused request's transaction is rolled back, and these counts with it.
+            self.tm.get().addAfterAbortHook(lambda *_: self.traffic.give_back(token_id, requests))
 
 
 def token_id_of(token: str) -> str | None:

@@ -9,10 +9,11 @@ commits (or, inside a test's savepoint, is released) before the factory returns.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 
 from pyramid.scripting import prepare
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from livepreso_scim_addon import api
 from livepreso_scim_addon.host import Host
@@ -20,7 +21,7 @@ from livepreso_scim_addon.hq.accounts import set_password
 from livepreso_scim_addon.hq.instances import create_instance
 from livepreso_scim_addon.hq.models import HqUser
 from livepreso_scim_addon.hq.security import hash_password
-from livepreso_scim_addon.models.scim import ScimUser
+from livepreso_scim_addon.models.scim import ScimEvent, ScimUser
 from livepreso_scim_addon.service_lookup import build_service
 from livepreso_scim_addon.services import sso
 from livepreso_scim_addon.services.instances import InstanceService
@@ -134,3 +135,14 @@ def give_password(app, tenant: Tenant, login: str, password: str = PASSWORD) -> 
     """What support's ``livepreso-hq password set`` does: this HQ person (Okta's, say) signs in with it."""
     with _request(app) as request:
         assert set_password(request.dbsession, tenant.id, login, password) is not None, login
+
+
+# --- time ----------------------------------------------------------------------------------
+
+
+def backdate_events(app, tenant: Tenant, hours: float) -> None:
+    """As if the instance's events so far had been written ``hours`` earlier."""
+    with _request(app) as request:
+        # Row by row: SQLite keeps datetimes as text, with no arithmetic on them.
+        for event in request.dbsession.scalars(select(ScimEvent).where(ScimEvent.instance_id == tenant.id)):
+            event.at -= dt.timedelta(hours=hours)

@@ -22,9 +22,17 @@ def page(testapp):
     return testapp.get("/hq/acme/scim")
 
 
+def seat_rows(html) -> list[list[str]]:
+    """Each license group's row of the seats picture: name, license, seats used, waiting."""
+    return [
+        [" ".join(tr.find(class_=c).text.split()) for c in ("group-name", "license", "seat-count", "waiting-count")]
+        for tr in html.find(id="license-groups").tbody.find_all("tr")
+    ]
+
+
 def test_anonymous_goes_to_sign_in(testapp, tenant):
     response = testapp.get("/hq/acme/scim", status=303)
-    assert response.location.endswith("/hq/acme/login")
+    assert response.location.endswith("/hq/acme/login?next=%2Fhq%2Facme%2Fscim")  # and back after sign-in
     testapp.get("/hq/acme/scim/events", status=303)
     testapp.post("/hq/acme/scim/tokens", status=303)
 
@@ -52,15 +60,14 @@ def test_page_shows_base_url_groups_and_instructions(testapp, manager, scim):
     html = response.html
     assert html.find(id="base-url").text == "http://hq.example.com/scim/v2/acme"
     body = html.find(id="license-groups").tbody
-    rows = [[td.text for td in tr.find_all("td")] for tr in body.find_all("tr")]
-    assert [[row[0], row[1].split()[0], *row[2:]] for row in rows] == [
-        ["Salesperson", "standard", "0", "0", "0"],
-        ["Prep User", "prep", "0", "0", "0"],
-        ["Manager", "hq", "0", "0", "0"],
+    assert seat_rows(html) == [
+        ["Salesperson", "license standard", "0 of 0 seats", "none waiting"],
+        ["Prep User", "license prep", "0 of 0 seats", "none waiting"],
+        ["Manager", "license hq", "0 of 0 seats", "none waiting"],
     ]
     # The reference HQ's Manager license is the one that grants HQ access.
-    assert [em.find_parent("tr").td.text for em in body.find_all(class_="hq-access")] == ["Manager"]
-    assert "Unique identifier field for users" in html.find(id="okta-setup").text
+    assert [em.find_parent("tr").find(class_="group-name").text for em in body.find_all(class_="hq-access")] == ["Manager"]
+    assert "Configure API Integration" in html.find(id="okta-setup").text
     # the fixture's token is listed without its secret
     assert html.find(id="tokens").text.count("test") == 1
     assert scim.tenant.token not in response.text and scim.tenant.token[len("lpscim_") + 17 :] not in response.text
@@ -161,13 +168,14 @@ def test_events_page_takes_any_cursor_and_any_user(testapp, manager, scim):
 def test_skipped_members_are_shown_readably(testapp, manager, scim):
     ann = scim.post("Users", okta_user("ann@example.com")).json
     members = [{"value": ann["id"]}, {"value": "00000000-0000-4000-8000-000000000000"}, {"value": "<b>x</b>"}]
-    team = scim.post("Groups", {"schemas": [GROUP], "displayName": "Team", "members": members}, status=201).json
+    scim.post("Groups", {"schemas": [GROUP], "displayName": "Team", "members": members}, status=201)
     for response in (testapp.get("/hq/acme/scim/events"), page(testapp)):
-        shown = [div.text for div in response.html.find("table", class_="events").find_all(class_="member-skipped")]
-        assert shown == [
-            "member skipped: unknown user id <b>x</b> (not a user of this instance)",
-            "member skipped: unknown user id 00000000-0000-4000-8000-000000000000 (not a user of this instance)",
+        row = response.html.find("table", class_="events").tbody.find("tr")
+        assert row.find(class_="sentence").text == (
+            "test pushed the group Team; added Jane Doe (ann@example.com); skipped 2 unknown member ids"
+        )
+        assert [li.text for li in row.find_all("li") if li.text.startswith("Skipped")] == [
+            "Skipped unknown member id 00000000-0000-4000-8000-000000000000 (not a user of this instance)",
+            "Skipped unknown member id <b>x</b> (not a user of this instance)",
         ]
-        row = response.html.find(class_="member-skipped").find_parent("tr")
-        assert "member_skipped" in row["class"] and team["id"] in row.text
         assert "<b>x</b>" not in response.text  # escaped, as any id the client sent
