@@ -4,6 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CONFIG ?= development.ini
+# `make run PORT=8080` serves on another port. PasteDeploy lets an ini file's [DEFAULT]
+# win over `pserve development.ini http_port=8080`, so the port gets a copy of $(CONFIG)
+# in var/ with that http_port and the copy's %(here)s written out (the same database and
+# SSO key): the migrations, the demo's printed URLs and pserve's listen address all come
+# from that one file, and support commands against that server take it too.
+VAR := $(dir $(CONFIG))var
+ifdef PORT
+RUN_CONFIG := $(VAR)/$(basename $(notdir $(CONFIG)))-$(PORT).ini
+else
+RUN_CONFIG := $(CONFIG)
+endif
 # Pyramid 2.1 imports pkg_resources; keep that one deprecation notice off the console.
 export PYTHONWARNINGS := ignore:pkg_resources is deprecated as an API
 
@@ -21,15 +32,23 @@ $(STAMP): setup.py $(BIN)/python
 
 install: $(STAMP)
 
+ifdef PORT
+$(RUN_CONFIG): $(CONFIG) Makefile
+	@case '$(PORT)' in ''|*[!0-9]*) echo "PORT must be a port number, not '$(PORT)'" >&2; exit 2;; esac
+	@grep -q '^http_port = ' $(CONFIG) || { echo "$(CONFIG) has no http_port for PORT to change" >&2; exit 2; }
+	mkdir -p $(VAR)
+	sed -e 's/^http_port = .*/http_port = $(PORT)/' -e 's|%(here)s|$(subst %,%%,$(abspath $(dir $(CONFIG))))|g' $(CONFIG) > $@
+endif
+
 # The reference HQ's history ([alembic], as a host's own), then the add-on's ([scim_alembic]).
-migrate: install
-	mkdir -p var
-	$(BIN)/alembic -c $(CONFIG) upgrade head
-	$(BIN)/alembic -c $(CONFIG) -n scim_alembic upgrade head
+migrate: install $(RUN_CONFIG)
+	mkdir -p $(VAR)
+	$(BIN)/alembic -c $(RUN_CONFIG) upgrade head
+	$(BIN)/alembic -c $(RUN_CONFIG) -n scim_alembic upgrade head
 
 run: migrate
-	$(BIN)/livepreso-hq $(CONFIG) demo
-	$(BIN)/pserve $(CONFIG)
+	$(BIN)/livepreso-hq $(RUN_CONFIG) demo
+	$(BIN)/pserve $(RUN_CONFIG)
 
 # The import contracts first (.importlinter): the add-on never imports the reference HQ,
 # which uses only the add-on's public entry points; dependencies run one way.

@@ -119,7 +119,12 @@ class Host(Protocol):
         """
 
     def login_url(self, request, instance: HostInstance) -> str:
-        """Where to send someone who must sign in to HQ before seeing the SCIM page."""
+        """Where to send someone who must sign in to HQ before seeing the SCIM page.
+
+        ``request`` is the request refused: a host that returns people to the page they
+        asked for reads it from ``request.path_qs`` (a GET's), and checks it again when
+        sign-in ends; the path may carry a query, as ``/scim/events?kind=failed`` does.
+        """
 
     def sign_in(self, request, host_user_id: str) -> list[tuple[str, str]]:
         """Start an HQ session for this user (SSO succeeded); returns the response headers."""

@@ -13,6 +13,7 @@ from livepreso_scim_addon.host import HostConflict, HostInstance, HostUserProfil
 
 from .licenses import HQ_ACCESS_LICENSES, LICENSES
 from .models import HqSession, HqUser, Instance, LicenseSeats, UserLicense, utcnow
+from .views import sign_in_url
 
 
 #: Every SCIM request asks for its instance: built once, over table columns, and run
@@ -127,7 +128,8 @@ class ReferenceHost:
         return f"hq-manager:{instance_id}"
 
     def login_url(self, request, instance):
-        return request.route_url("hq.login", instance=instance.slug)
+        # With the page asked for, so that signing in returns there (views.return_path).
+        return sign_in_url(request, instance.slug)
 
     def sign_in(self, request, host_user_id):
         return remember(request, _key(host_user_id))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote, urlencode, urlsplit
+
 from pyramid.authorization import Allow, Everyone
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.security import forget, remember
@@ -44,20 +46,40 @@ def includeme(config):
     config.scan(".views")
 
 
-def _login_page(request, context, error=None, login=""):
-    sso_url = api.sso_sign_in_url(request, context.host_instance)
-    return {"instance": context.instance, "error": error, "login": login, "sso_url": sso_url}
+def return_path(request, slug: str, value) -> str | None:
+    """``value`` if it is an HQ page of this instance to send someone back to after
+    sign-in (``api.return_path``), other than the sign-in and sign-out pages, else None."""
+    value = api.return_path(request, slug, value)
+    if value is None or unquote(urlsplit(value).path) in (
+        unquote(request.route_path(name, instance=slug)) for name in ("hq.login", "hq.logout")
+    ):
+        return None
+    return value
+
+
+def sign_in_url(request, slug: str) -> str:
+    """The sign-in page of instance ``slug``, returning to the page this request asked for."""
+    url = request.route_url("hq.login", instance=slug)
+    # Only a page can be returned to: a refused POST's target is no page to land on.
+    wanted = return_path(request, slug, request.path_qs) if request.method in ("GET", "HEAD") else None
+    return f"{url}?{urlencode({'next': wanted})}" if wanted else url
+
+
+def _login_page(request, context, error=None, login="", next_path=None):
+    sso_url = api.sso_sign_in_url(request, context.host_instance, next_path)
+    return {"instance": context.instance, "error": error, "login": login, "sso_url": sso_url, "next": next_path}
 
 
 @view_config(route_name="hq.login", request_method="GET", renderer="templates/login.jinja2", permission="hq:login")
 def login_form(context, request):
-    return _login_page(request, context)
+    return _login_page(request, context, next_path=return_path(request, context.instance.slug, request.GET.get("next")))
 
 
 @view_config(route_name="hq.login", request_method="POST", renderer="templates/login.jinja2", permission="hq:login")
 def login(context, request):
     db, settings = request.dbsession, request.registry["hq.settings"]
     login_name = request.POST.get("login", "").strip()
+    next_path = return_path(request, context.instance.slug, request.POST.get("next"))
     attempt = SignInAttempt.of(request, context.instance.id, login_name)
     wait = retry_after(db, settings, attempt)
     if wait is not None:
@@ -69,6 +91,7 @@ def login(context, request):
         return _login_page(
             request, context,
             f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes > 1 else ''}.", login_name,
+            next_path,
         )
     # Text no database holds (a NUL, say) names nobody, and is no 500.
     user = None if not api.storable(login_name) else db.scalar(
@@ -78,13 +101,15 @@ def login(context, request):
     if user is None or not password_ok:
         record_failure(db, settings, attempt)
         request.response.status_code = 401
-        return _login_page(request, context, "Wrong email or password.", login_name)
+        return _login_page(request, context, "Wrong email or password.", login_name, next_path)
     if not user.active:
         request.response.status_code = 403
-        return _login_page(request, context, "This account has been deactivated.", login_name)
+        return _login_page(request, context, "This account has been deactivated.", login_name, next_path)
     clear_failures(db, attempt)
     headers = remember(request, user.id)
-    return HTTPSeeOther(request.route_url("hq.home", instance=context.instance.slug), headers=headers)
+    # next_path went through return_path above: the form field is the client's to change.
+    landing = request.host_url + next_path if next_path else request.route_url("hq.home", instance=context.instance.slug)
+    return HTTPSeeOther(landing, headers=headers)
 
 
 @view_config(route_name="hq.logout", request_method="POST", permission="hq:login")
@@ -120,7 +145,10 @@ def user_list(context, request):
         ):
             licenses.setdefault(user_id, []).append(license)
     license_groups = api.license_summary(request, context.host_instance)
+    # Host keys are the ids as text (hq/host.py); one query for the page, waits included.
+    scim_people = api.people_status(request, context.host_instance, [str(r.id) for r in rows])
     return {
+        "scim_people": scim_people,
         "instance": context.instance,
         "identity": request.identity,
         "license_groups": license_groups,
@@ -137,5 +165,5 @@ def user_list(context, request):
 @forbidden_view_config(path_info=r"^/hq/")
 def hq_forbidden(exc, request):
     if request.identity is None and request.matchdict and "instance" in request.matchdict:
-        return HTTPSeeOther(request.route_url("hq.login", instance=request.matchdict["instance"]))
+        return HTTPSeeOther(sign_in_url(request, request.matchdict["instance"]))
     return HTTPForbidden()

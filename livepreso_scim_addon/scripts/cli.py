@@ -63,6 +63,7 @@ def instance_list(env, args, out):
 def token_create(env, args, out):
     instance = _instance(env, args.slug)
     row, token = _service(env, TokenService).create(instance.id, args.label or "")
+    _warn_without_public_url(env, out)
     print(f"SCIM base URL: {scim_base_url(env['request'], instance)}", file=out)
     print(f"token {row.id} for {instance.slug}; it is shown once, store it now:", file=out)
     print(token, file=out)
@@ -195,14 +196,22 @@ def sso_set(env, args, out):
 
 def _print_sso_uris(env, instance, out):
     request = env["request"]
+    _warn_without_public_url(env, out)
     print(f"sign-in redirect URI: {request.route_url('scim.sso.callback', instance=instance.slug)}", file=out)
     print(f"initiate login URI:   {request.route_url('scim.sso.login', instance=instance.slug)}", file=out)
-    _warn_without_public_url(env, out)
 
 
 def _warn_without_public_url(env, out):
-    if not env["registry"]["scim.settings"].public_url:
-        print("(scim.public_url is not set: replace http://localhost with the address customers use)", file=out)
+    """Before URLs built without a public URL: support would otherwise hand a customer
+    http://localhost."""
+    if env["registry"]["scim.settings"].public_url:
+        return
+    # production.ini names a variable: the fix is exporting it, not editing the file.
+    variable = env["registry"].settings.get("scim.public_url_env")
+    unset = f"the environment variable {variable} (scim.public_url_env) is not set" if variable else (
+        "scim.public_url is not set"
+    )
+    print(f"({unset}: replace http://localhost with the address customers use)", file=out)
 
 
 def sso_show(env, args, out):

@@ -16,6 +16,7 @@ from pyramid.view import view_config
 
 from ..host import Host
 from ..resources import SsoContext
+from ..returns import return_path
 from ..services import sso
 from ..sso.oidc import OidcError, authorization_url, exchange_code, pkce_pair, validate_id_token
 from ..service_lookup import build_service
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 
 MESSAGE = "livepreso_scim_addon:templates/sso_message.jinja2"
 STATE_COOKIE = "scim_sso_state"
+#: The HQ page to land on once signed in: checked when it is set and again when it is read.
+NEXT_COOKIE = "scim_sso_next"
 
 
 def includeme(config):
@@ -52,10 +55,11 @@ def _cookie_path(request, context) -> str:
     return request.route_path("scim.sso.login", instance=context.instance.slug).rsplit("/", 1)[0] + "/"
 
 
-def _state_cookie(request, context, response, state: str | None) -> None:
-    """Set the state cookie, or (``None``) delete it: the deletion too is Secure under https."""
+def _login_cookie(request, context, response, name: str, value: str | None) -> None:
+    """Set a cookie of the sign-in under way, or (``None``) delete it: the deletion too is
+    Secure under https."""
     response.set_cookie(
-        STATE_COOKIE, state, max_age=int(sso.LOGIN_TTL.total_seconds()), path=_cookie_path(request, context),
+        name, value, max_age=int(sso.LOGIN_TTL.total_seconds()), path=_cookie_path(request, context),
         httponly=True, samesite="Lax", secure=request.scheme == "https",
     )
 
@@ -73,7 +77,8 @@ def login(context, request):
         return _failed(request, context, error)
     redirect_uri = request.route_url("scim.sso.callback", instance=context.instance.slug)
     response = HTTPFound(authorization_url(provider, settings.client_id, redirect_uri, state, nonce, challenge))
-    _state_cookie(request, context, response, state)
+    _login_cookie(request, context, response, STATE_COOKIE, state)
+    _login_cookie(request, context, response, NEXT_COOKIE, return_path(request, context.instance.slug, request.GET.get("next")))
     return response
 
 
@@ -126,8 +131,11 @@ def _callback(context, request):
         log.warning("SSO sign-in refused for %s: user %s is deactivated", instance.slug, user.id)
         return _message(request, context, 403, "Account deactivated", "Your LivePreso account has been deactivated.")
     host = build_service(request, Host)
-    response = HTTPFound(host.home_url(request, instance), headers=host.sign_in(request, user.host_user_id))
-    _state_cookie(request, context, response, None)
+    next_path = return_path(request, instance.slug, request.cookies.get(NEXT_COOKIE))
+    landing = request.host_url + next_path if next_path else host.home_url(request, instance)
+    response = HTTPFound(landing, headers=host.sign_in(request, user.host_user_id))
+    _login_cookie(request, context, response, STATE_COOKIE, None)
+    _login_cookie(request, context, response, NEXT_COOKIE, None)
     return response
 
 

@@ -34,11 +34,11 @@ def test_removed_from_the_okta_manager_group_the_scim_page_goes_to_sign_in(app, 
     give_password(app, tenant, JANE)  # support's `livepreso-hq password set acme jane.doe@example.com`
 
     browser.get(f"{live_server}/hq/acme/scim")
-    assert browser.current_url == f"{live_server}/hq/acme/login"  # sign in first
+    assert browser.current_url == f"{live_server}/hq/acme/login?next=%2Fhq%2Facme%2Fscim"  # sign in first, then back
     browser.find_element(By.NAME, "login").send_keys(JANE)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    WebDriverWait(browser, 20).until(expected_conditions.url_to_be(f"{live_server}/hq/acme/"))
+    WebDriverWait(browser, 20).until(expected_conditions.url_to_be(f"{live_server}/hq/acme/scim"))
 
     browser.get(f"{live_server}/hq/acme/scim")
     assert browser.find_element(By.ID, "base-url").text == f"{live_server}/scim/v2/acme"
@@ -46,7 +46,7 @@ def test_removed_from_the_okta_manager_group_the_scim_page_goes_to_sign_in(app, 
 
     remove_member(scim, managers, jane)  # Okta's PATCH: the license, and the session, go at once
     browser.refresh()
-    WebDriverWait(browser, 20).until(expected_conditions.url_to_be(f"{live_server}/hq/acme/login"))
+    WebDriverWait(browser, 20).until(expected_conditions.url_to_be(f"{live_server}/hq/acme/login?next=%2Fhq%2Facme%2Fscim"))
     assert browser.find_element(By.NAME, "login")
     # Read the page as it is: find_elements would wait out the implicit wait for an absent element.
     assert 'id="base-url"' not in browser.page_source

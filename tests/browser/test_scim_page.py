@@ -26,12 +26,12 @@ def test_manager_generates_a_token_that_works(app, live_server, tenant, browser,
 
     make_hq_user(app, tenant, "boss@acme.com")
     browser.get(f"{live_server}/hq/acme/scim")
-    assert browser.current_url.endswith("/hq/acme/login")  # sign in first
+    assert browser.current_url.endswith("/hq/acme/login?next=%2Fhq%2Facme%2Fscim")  # sign in first, then back
     browser.find_element(By.NAME, "login").send_keys("boss@acme.com")
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    # Signed in once HQ's home page has loaded (the session cookie is set by then).
-    WebDriverWait(browser, 20).until(expected_conditions.url_to_be(f"{live_server}/hq/acme/"))
+    # Signed in once the page asked for has loaded (the session cookie is set by then).
+    WebDriverWait(browser, 20).until(expected_conditions.url_to_be(f"{live_server}/hq/acme/scim"))
 
     browser.get(f"{live_server}/hq/acme/scim")
     base_url = browser.find_element(By.ID, "base-url").text

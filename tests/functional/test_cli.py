@@ -12,11 +12,18 @@ most also run the installed console script as a subprocess.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import queue
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 import uuid
 
 import pytest
@@ -26,7 +33,7 @@ from cryptography.fernet import Fernet
 from livepreso_scim_addon.hq.models import LicenseSeats
 from livepreso_scim_addon.models.scim import ScimEvent, ScimSso
 from livepreso_scim_addon.scripts.cli import CONSOLE
-from tests.common import POSTGRES_URL
+from tests.common import POSTGRES_URL, ROOT
 from tests.common.factories import make_tenant
 from tests.common.scripts import (
     TypedWhileTheDatabaseIsFree,
@@ -336,3 +343,88 @@ def test_secrets_are_read_before_the_write_lock_is_taken(ini, initech, sqlite_pa
     monkeypatch.setenv("SCIM_SSO_KEY", Fernet.generate_key().decode())
     monkeypatch.setattr(sys, "stdin", TypedWhileTheDatabaseIsFree("a long enough password\n", sqlite_path))
     cli(ini, *args)
+
+
+# ------------------------------------------------------------------ what the scripts print
+
+
+@pytest.mark.parametrize("script", ["livepreso-scim", "livepreso-hq"])
+def test_the_console_scripts_print_no_warning(script, tmp_path):
+    """Run as support runs them (no PYTHONWARNINGS): Pyramid's pkg_resources notice is
+    about Pyramid, and the scripts keep it off support's console."""
+    ini = write_ini(tmp_path / "support.ini", **{"sqlalchemy.url": f"sqlite:///{tmp_path}/none.sqlite"})
+    for argv in (["--help"], [ini, "--help"]):
+        process = console_script(script, *argv)
+        assert process.returncode == 0 and process.stderr == "", process.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_on_another_port_serves_what_it_prints(tmp_path):
+    """`make run PORT=...` as a developer runs it, on a copy of development.ini: the
+    migrations, the demo's base URL and token, and the address pserve listens on agree."""
+    config = tmp_path / "development.ini"
+    shutil.copy(os.path.join(ROOT, "development.ini"), config)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "SCIM_DATABASE_URL")}
+    # -o: the venv is the one running this test; never reinstall it from here.
+    server = subprocess.Popen(
+        ["make", "-s", "-o", ".venv/.installed-stamp", "run", f"CONFIG={config}", f"PORT={port}"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    lines: queue.Queue = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in server.stdout], daemon=True)
+    reader.start()
+    seen: list[str] = []
+    try:
+        deadline = time.monotonic() + 120
+        while not any("Serving on" in line for line in seen):
+            assert server.poll() is None and time.monotonic() < deadline, "".join(seen)
+            with contextlib.suppress(queue.Empty):
+                seen.append(lines.get(timeout=1))
+        printed_lines = [line.strip() for line in seen]
+        base = f"http://127.0.0.1:{port}/scim/v2/demo"
+        assert f"SCIM base URL: {base}" in printed_lines, seen
+        assert f"HQ sign-in:    http://127.0.0.1:{port}/hq/demo/login" in printed_lines, seen
+        assert any(f"Serving on http://127.0.0.1:{port}" in line for line in printed_lines), seen
+        token = printed_lines[printed_lines.index("Token (shown once):") + 1]
+        request = urllib.request.Request(f"{base}/Users?count=1", headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 200 and "totalResults" in json.load(answer)
+        # The copy it served from is the one support commands take.
+        assert (tmp_path / "var" / f"development-{port}.ini").is_file()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+        reader.join(timeout=5)
+        server.stdout.close()
+
+
+@pytest.mark.commits  # the command loads an app of its own
+@pytest.mark.parametrize(
+    "settings, unset",
+    [
+        ({}, "(scim.public_url is not set: "),
+        ({"scim.public_url_env": "TEST_UNSET_PUBLIC_URL"}, "(the environment variable TEST_UNSET_PUBLIC_URL "),
+    ],
+)
+def test_urls_printed_without_a_public_url_say_so_first(tmp_path, database_url, app, monkeypatch, settings, unset):
+    """What support would hand a customer: never a bare http://localhost."""
+    monkeypatch.delenv("TEST_UNSET_PUBLIC_URL", raising=False)
+    monkeypatch.setenv("SCIM_SSO_KEY", Fernet.generate_key().decode())
+    make_tenant(app, "initech")
+    ini = write_ini(tmp_path / "bare.ini", **{"sqlalchemy.url": database_url, **settings})
+    created = cli(ini, "token", "create", "initech").splitlines()
+    assert created[0].startswith(unset) and created[1] == "SCIM base URL: http://localhost/scim/v2/initech"
+    secret = tmp_path / "secret"
+    secret.write_text("s3cret\n")
+    cli(ini, "sso", "set", "initech", "--issuer", "https://initech.okta.com", "--client-id", "0oa1",
+        "--client-secret-file", str(secret))
+    shown = cli(ini, "sso", "show", "initech").splitlines()
+    warning = next(i for i, line in enumerate(shown) if line.startswith(unset))
+    assert shown[warning + 1] == "sign-in redirect URI: http://localhost/sso/initech/callback"

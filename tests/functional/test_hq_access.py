@@ -77,7 +77,7 @@ def opens_scim_page(person) -> bool:
 def assert_signed_out(person) -> None:
     """The next request of this browser is anonymous: sent to the sign-in page."""
     answer = person.get(SCIM_PAGE, status=303)
-    assert answer.location.endswith("/hq/acme/login")
+    assert answer.location.endswith("/hq/acme/login?next=%2Fhq%2Facme%2Fscim")  # and back after signing in
 
 
 def sessions_of(dbsession, name: str) -> int:

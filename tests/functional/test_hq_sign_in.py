@@ -10,6 +10,7 @@ timestamps, never by sleeping.
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 import pytest
 import webtest
@@ -238,3 +239,89 @@ def test_users_page_takes_any_page_number(hq_app, browser, page):
     boss = signed_in(hq_app, "boss@acme.com")
     listing = boss.get("/hq/acme/users", {"page": page})
     assert "Page 1 of 1" in listing.text and "rep@acme.com" in listing.text
+
+
+# --- back to the page asked for -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "page",
+    ["/hq/acme/scim", "/hq/acme/scim/events?kind=failed", "/hq/acme/users?page=2", "/hq/acme/"],
+)
+def test_signing_in_returns_to_the_page_asked_for(browser, page):
+    sent = browser.get(page, status=303)
+    login_url = "http://hq.example.com/hq/acme/login?" + urlencode({"next": page})
+    assert sent.location == login_url
+    form = browser.get(login_url).forms[0]
+    assert form["next"].value == page
+    form["login"], form["password"] = "boss@acme.com", PASSWORD
+    assert form.submit(status=303).location == "http://hq.example.com" + page
+    browser.get(page, status=200)
+
+
+def test_a_failed_attempt_keeps_the_page_to_return_to(browser):
+    form = browser.get("/hq/acme/login", params={"next": "/hq/acme/scim"}).forms[0]
+    form["login"], form["password"] = "boss@acme.com", "wrong"
+    again = form.submit(status=401).forms[0]
+    assert again["next"].value == "/hq/acme/scim"
+    again["password"] = PASSWORD
+    assert again.submit(status=303).location == "http://hq.example.com/hq/acme/scim"
+
+
+HOME = "http://hq.example.com/hq/acme/"
+
+
+@pytest.mark.parametrize(
+    "next_path",
+    [
+        "//evil.com/hq/acme/",  # another host, scheme-relative
+        "/\\evil.com/hq/acme/",  # browsers read the backslash as a slash
+        "/hq/acme/\\x",
+        "https://evil.com/hq/acme/",
+        "http://hq.example.com/hq/acme/scim",  # even this origin, spelled absolute
+        "hq/acme/scim",  # relative
+        "/\t/evil.com",  # browsers drop the tab
+        "/hq/acme/scim\r\nSet-Cookie: x=1",  # header splitting
+        "/hq/acme/scim\x00",
+        "/hq/acme/sc\x7fim",
+        "/hq/acme/é",  # not ASCII: no Location header holds it
+        "/hq/acme/" + "a" * 2048,  # over-long
+        "/hq/globex/scim",  # another instance
+        "/hq/acmex/scim",  # a prefix of the path, not of its segments
+        "/scim/v2/acme/Users",  # not an HQ page
+        "/hq/acme/../globex/scim",  # dot segments leave the prefix once resolved
+        "/hq/acme/%2e%2e/globex/scim",
+        "/hq/acme/scim#x",
+        "/hq/acme/login",  # round and round
+        "/hq/acme/logout",
+        "",
+    ],
+)
+def test_a_page_to_return_to_from_elsewhere_is_home(browser, next_path):
+    page = browser.get("/hq/acme/login", params={"next": next_path})
+    assert page.html.find("input", attrs={"name": "next"}) is None
+    form = page.forms[0]
+    form["login"], form["password"] = "boss@acme.com", PASSWORD
+    # Posted as is (a crafted form): the field is checked again.
+    fields = [(k, v) for k, v in form.submit_fields() if k != "next"] + [("next", next_path)]
+    assert browser.post("/hq/acme/login", fields, status=303).location == HOME
+
+
+def test_a_refused_post_signs_in_to_home(browser):
+    """A POST's target is no page to land on (the form it came from is gone)."""
+    csrf = browser.get("/hq/acme/login").forms[0]["csrf_token"].value
+    sent = browser.post("/hq/acme/scim/tokens", {"label": "x", "csrf_token": csrf}, status=303)
+    assert sent.location == "http://hq.example.com/hq/acme/login"
+
+
+def test_home_links_managers_to_the_scim_page(browser):
+    sign_in(browser, "acme", "boss@acme.com")
+    home = browser.get("/hq/acme/")
+    link = home.html.find("a", string="SCIM provisioning")
+    assert link["href"] == "http://hq.example.com/hq/acme/scim"
+    assert home.click("SCIM provisioning").html.h1.text == "SCIM provisioning"
+
+
+def test_home_has_no_scim_link_for_others(browser):
+    sign_in(browser, "acme", "rep@acme.com")
+    assert browser.get("/hq/acme/").html.find("a", string="SCIM provisioning") is None

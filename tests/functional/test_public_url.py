@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 import webtest
 
@@ -9,7 +11,7 @@ from livepreso_scim_addon.hq import main
 from livepreso_scim_addon.settings import parse_public_url
 
 from tests.common.factories import make_hq_user
-from tests.common.hq import sign_in
+from tests.common.hq import PASSWORD, sign_in
 from tests.common.scim import okta_user
 
 FORGED = {"Host": "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"}
@@ -53,7 +55,7 @@ def test_scim_locations_come_from_the_public_url(app, public_app, tenant):
 
 def test_hq_redirects_and_base_url_come_from_the_public_url(app, public_app, tenant):
     response = public_app.get("/hq/acme/scim", headers=FORGED, status=303)
-    assert response.headers["Location"] == "https://hq.example.com:8443/hq/acme/login"
+    assert response.headers["Location"] == "https://hq.example.com:8443/hq/acme/login?next=%2Fhq%2Facme%2Fscim"
     make_hq_user(app, tenant, "boss@acme.com")
     sign_in(public_app, "acme", "boss@acme.com")
     page = public_app.get("/hq/acme/scim", headers=FORWARDED)
@@ -78,6 +80,27 @@ def test_a_public_url_with_a_path_prefixes_every_url(app, tenant, database_url, 
     try:
         response = webtest.TestApp(wsgi).post_json("/scim/v2/acme/Users", okta_user(), headers=tenant.headers, status=201)
         assert response.headers["Location"].startswith("https://example.com/livepreso/scim/v2/acme/Users/")
+    finally:
+        wsgi.registry["db_engine"].dispose()
+
+
+def test_sign_in_returns_to_the_page_under_the_public_path(app, tenant, database_url, tmp_path_factory, bind_app):
+    """Behind the same proxy, the page to return to is the public path, prefix and query."""
+    wsgi = bind_app(_public_app(database_url, tmp_path_factory, "https://example.com/livepreso/"))
+    try:
+        make_hq_user(app, tenant, "boss@acme.com")
+        browser = webtest.TestApp(wsgi, extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "example.com"})
+        wanted = "/livepreso/hq/acme/scim/events?kind=failed"
+        sent = browser.get("/hq/acme/scim/events?kind=failed", headers=FORGED, status=303)
+        assert sent.location == "https://example.com/livepreso/hq/acme/login?" + urlencode({"next": wanted})
+        form = browser.get("/hq/acme/login", params={"next": wanted}).forms[0]
+        assert form["next"].value == wanted
+        form["login"], form["password"] = "boss@acme.com", PASSWORD
+        # Posted where the proxy would send it, without the prefix it strips.
+        signed_in = browser.post("/hq/acme/login", form.submit_fields(), headers={"Origin": "https://example.com"}, status=303)
+        assert signed_in.location == "https://example.com" + wanted
+        # Without the prefix it is no page of this app as the public sees it.
+        assert browser.get("/hq/acme/login", params={"next": "/hq/acme/scim"}).html.find(attrs={"name": "next"}) is None
     finally:
         wsgi.registry["db_engine"].dispose()
 

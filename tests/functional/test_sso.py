@@ -18,6 +18,7 @@ import urllib.parse
 import uuid
 
 import httpx2
+from bs4 import BeautifulSoup
 import pytest
 import webtest
 from sqlalchemy import select
@@ -81,9 +82,9 @@ def linked_subject(dbsession, user_id: str) -> str | None:
     return dbsession.scalar(select(ScimUser.oidc_subject).where(ScimUser.id == user_id))
 
 
-def sign_in_through_provider(browser, base: str):
+def sign_in_through_provider(browser, base: str, start_url: str | None = None):
     """Follow the redirects of an SSO sign-in by hand, as a browser would; the last answer."""
-    start = browser.get(f"{base}/sso/acme/login")
+    start = browser.get(start_url or f"{base}/sso/acme/login")
     assert start.status_code == 302, start.text
     at_provider = browser.get(start.headers["location"])
     assert at_provider.status_code == 302, at_provider.text
@@ -109,6 +110,36 @@ def test_linked_user_signs_in_and_deactivation_ends_it(
     assert browser.get(f"{live_server}/hq/acme/").status_code == 303  # the session is gone
     refused = sign_in_through_provider(browser, live_server)
     assert refused.status_code == 403 and "deactivated" in refused.text
+
+
+@pytest.mark.commits
+def test_sign_in_returns_to_the_page_asked_for_and_nowhere_else(
+    app, iam_server, live_server, tenant, oidc_client, person, scim, browser
+):
+    scim_user = scim.post("Users", okta_user(JANE)).json
+    link_subject(app, scim_user["id"], person.user_name)
+    configure_sso(app, tenant, iam_server.url, oidc_client.client_id)
+
+    # Signed out, the events page sends to the sign-in page, whose SSO link carries the page.
+    asked = browser.get(f"{live_server}/hq/acme/scim/events?kind=failed")
+    assert asked.status_code == 303
+    sign_in_page = browser.get(asked.headers["location"])
+    sso_link = BeautifulSoup(sign_in_page.text, "html.parser").find(id="sso-login")["href"]
+    assert sso_link == f"{live_server}/sso/acme/login?next=%2Fhq%2Facme%2Fscim%2Fevents%3Fkind%3Dfailed"
+    landed = sign_in_through_provider(browser, live_server, sso_link)
+    assert landed.status_code == 302
+    assert landed.headers["location"] == f"{live_server}/hq/acme/scim/events?kind=failed"
+
+    # Another site, another instance, a backslash: home instead. The page is checked again
+    # at the callback, so a cookie set by hand does no better.
+    for crafted in ("//evil.example/hq/acme/", "/hq/globex/", "/\\evil.example", "https://evil.example/"):
+        landed = sign_in_through_provider(browser, live_server, f"{live_server}/sso/acme/login?next={urllib.parse.quote(crafted)}")
+        assert landed.headers["location"] == f"{live_server}/hq/acme/", crafted
+    start = browser.get(f"{live_server}/sso/acme/login")
+    browser.cookies.set("scim_sso_next", "//evil.example/", path="/sso/acme/")
+    at_provider = browser.get(start.headers["location"])
+    landed = browser.get(at_provider.headers["location"])
+    assert landed.headers["location"] == f"{live_server}/hq/acme/"
 
 
 @pytest.mark.commits

@@ -88,10 +88,10 @@ def test_manager_generates_and_revokes_a_token_over_https(app, tenant, https_hq,
     make_hq_user(app, tenant, "boss@acme.com")
     page = f"{https_hq}/hq/acme/scim"
     browser.get(page)
-    assert browser.current_url == f"{https_hq}/hq/acme/login"  # sign in first, still over https
+    assert browser.current_url == f"{https_hq}/hq/acme/login?next=%2Fhq%2Facme%2Fscim"  # sign in first, still over https
     browser.find_element(By.NAME, "login").send_keys("boss@acme.com")
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    submit(browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"), f"{https_hq}/hq/acme/", "header form")
+    submit(browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"), page, "header form")
 
     browser.get(page)
     assert browser.find_element(By.ID, "base-url").text == f"{https_hq}/scim/v2/acme"
@@ -172,7 +172,7 @@ def test_public_url_outweighs_a_forged_host(app, tenant, certificate, tmp_path):
     try:
         with deployed(public_app, tmp_path / "nginx", certificate, port=port) as url:
             status, headers, _ = fetch(f"{url}/hq/acme/scim", certificate, headers=FORGED)
-            assert (status, headers["Location"]) == (303, f"{public_url}/hq/acme/login")
+            assert (status, headers["Location"]) == (303, f"{public_url}/hq/acme/login?next=%2Fhq%2Facme%2Fscim")
             headers, user = create_user(url, certificate, tenant, "joe@example.com", headers=FORGED)
             location = f"{public_url}/scim/v2/acme/Users/{user['id']}"
             assert (headers["Location"], user["meta"]["location"]) == (location, location)
