@@ -24,7 +24,7 @@ from .resources import ISSUED_ID, ProvisioningService, UniqueName, bump_version,
 
 #: The longest host key for a person ``scim_users.host_user_id`` holds (host.py).
 MAX_HOST_KEY_LENGTH = 255
-USER_NAME = UniqueName(ScimUser, "user_name_ci", "A user with userName '{name}' already exists.", user_name_key)
+USER_NAME = UniqueName(ScimUser, "user_name_ci", "A user with userName '{name}' already exists.", user_name_key, serialize=True)
 
 
 class UserService(ProvisioningService):

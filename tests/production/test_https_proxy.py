@@ -123,7 +123,7 @@ def test_manager_generates_and_revokes_a_token_over_https(app, tenant, https_hq,
     submit(browser.find_element(By.CSS_SELECTOR, "header form button[type=submit]"), f"{https_hq}/hq/acme/login", "input[name=password]")
     assert "hq_session" not in {cookie["name"] for cookie in browser.get_cookies()}
     browser.get(page)
-    assert browser.current_url == f"{https_hq}/hq/acme/login"
+    assert browser.current_url == f"{https_hq}/hq/acme/login?next=%2Fhq%2Facme%2Fscim"  # and back, once signed in
 
 
 def test_every_cookie_set_over_https_is_secure(app, tenant, https_hq, certificate):
