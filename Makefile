@@ -18,7 +18,7 @@ endif
 # Pyramid 2.1 imports pkg_resources; keep that one deprecation notice off the console.
 export PYTHONWARNINGS := ignore:pkg_resources is deprecated as an API
 
-.PHONY: install migrate run test bench clean
+.PHONY: bench-peers install migrate run test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,16 @@ test: install
 # is set); BENCH_ARGS="--sizes 1000,10000" picks sizes. Writes bench/out/.
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The add-on beside other SCIM servers and a bare Pyramid route, over HTTP, in one
+# interleaved run (bench/peers-bench/README.md): ROUNDS rounds at USERS users, then the
+# tables of ratios. Peers' venvs go to $TMPDIR; results to $TMPDIR/peers-bench-results.
+ROUNDS ?= 3
+USERS ?= 2000
+bench-peers: install
+	bench/peers-bench/compare.sh setup
+	bench/peers-bench/compare.sh matrix $(ROUNDS) $(USERS)
+	bench/peers-bench/compare.sh summary $(USERS)
 
 clean:
 	rm -rf $(VENV) var *.egg-info .pytest_cache
