@@ -1,12 +1,15 @@
 """Database wiring: one engine, one transaction-bound session per request (pyramid_tm)."""
 
 import os
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import engine_from_config, event, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import sessionmaker
 import transaction
 import zope.sqlalchemy
+from pyramid_retry import mark_error_retryable
 
 from .meta import Base  # noqa: F401
 from . import scim  # noqa: F401  (register the tables on Base.metadata)
@@ -43,14 +46,20 @@ class DatabaseTimeouts:
     #: round trip unanswered for this long plus ``ANSWER_GRACE`` ends the connection.
     statement: float = 15.0
 
+    #: A pooled connection idle for longer is pinged before a request gets it
+    #: (``_ping_when_idle``); 0 pings none.
+    ping_after_idle: float = 2.0
+
     #: Time for the server's own statement_timeout error to reach us first.
     ANSWER_GRACE = 1.0
 
     @classmethod
     def from_settings(cls, settings):
+        idle = settings.get("scim.db_ping_after_idle")
         return cls(
             connect=int(settings.get("scim.db_connect_timeout") or cls.connect),
             statement=float(settings.get("scim.db_statement_timeout") or cls.statement),
+            ping_after_idle=float(idle) if idle not in (None, "") else cls.ping_after_idle,
         )
 
 
@@ -63,8 +72,38 @@ def get_engine(settings, prefix="sqlalchemy."):
     if engine.dialect.name == "sqlite":
         _tune_sqlite(engine, busy_timeout_ms=int(settings.get("scim.sqlite_busy_timeout_ms", 30000)))
     elif is_psycopg:
-        _bound_postgresql(engine, DatabaseTimeouts.from_settings(settings))
+        timeouts = DatabaseTimeouts.from_settings(settings)
+        _bound_postgresql(engine, timeouts)
+        if not engine.pool._pre_ping and timeouts.ping_after_idle > 0:
+            _ping_when_idle(engine, timeouts.ping_after_idle)
     return engine
+
+
+def _ping_when_idle(engine, idle_seconds: float) -> None:
+    """Ping a pooled connection before use only when it has been idle ``idle_seconds``.
+
+    ``pool_pre_ping`` pings on every checkout: a round trip as long as a GET's own
+    statement. A connection returned a moment ago is alive but for a server or proxy that
+    restarted in that moment; its statement then fails, SQLAlchemy invalidates the pool
+    and the request runs again on a new connection (``_bound_postgresql``). A connection
+    idle for longer (the first request after a restart, a quiet night, a proxy that drops
+    idle links) is pinged first and replaced if dead (the pool's DisconnectionError
+    recipe). Either way nobody sees an error.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection, record):
+        record.info["scim_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, record, _proxy):
+        idle_since = record.info.get("scim_idle_since")  # None: a new connection
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError(f"a pooled connection idle for {idle_seconds:g} s or more was dead") from error
 
 
 def _bound_postgresql(engine, timeouts: DatabaseTimeouts):
@@ -98,7 +137,22 @@ def _bound_postgresql(engine, timeouts: DatabaseTimeouts):
                 # The answer may still come, so the connection's state is unknown: it
                 # is closed, and SQLAlchemy then drops it as disconnected.
                 self.pgconn.finish()
-                raise psycopg.OperationalError(f"the database did not answer within {answer_timeout:g} s") from None
+                raise NoAnswer(f"the database did not answer within {answer_timeout:g} s") from None
+
+    class NoAnswer(psycopg.OperationalError):
+        """A round trip left unanswered: not worth running the request again."""
+
+    @event.listens_for(engine, "handle_error")
+    def _stale_connection_reruns_the_request(context):
+        # A statement that found its pooled connection dead (a server or proxy restarted
+        # since the connection was last used, within the idle ping's window): nothing it
+        # sent took effect, and SQLAlchemy has invalidated the pool, so pyramid_retry
+        # runs the request again on a new connection. A server that does not answer, or
+        # one that refuses connections, is no reason: that request answers 503 at once.
+        if context.is_disconnect and context.execution_context is not None and not isinstance(
+            context.original_exception, NoAnswer
+        ):
+            mark_error_retryable(context.sqlalchemy_exception)
 
     server_options = f"-c statement_timeout={round(timeouts.statement * 1000)} -c jit=off"
 
@@ -135,11 +189,35 @@ def _tune_sqlite(engine, busy_timeout_ms):
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        immediate = connection.get_execution_options().get(_WRITE_OPTION)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = connection.get_execution_options()
+        if options.get(_READ_OPTION):
+            return  # each statement its own transaction (read_engine)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE_OPTION) else "BEGIN")
 
 
 _WRITE_OPTION = "scim_will_write"
+_READ_OPTION = "scim_reads_only"
+
+
+def read_engine(engine):
+    """``engine`` for requests that only read: no BEGIN, no COMMIT, each statement on its own.
+
+    A SCIM GET is a token check and a read; wrapped in a transaction it costs two more
+    round trips to PostgreSQL (BEGIN, COMMIT) than the statements themselves. Under READ
+    COMMITTED each statement sees its own snapshot anyway, so nothing a reader sees
+    changes. The one write a GET may make (a token's use, once a minute) commits on its
+    own. psycopg switches autocommit on the client, without a round trip, and SQLAlchemy
+    sets it back when the connection returns to the pool. SQLite: no BEGIN is sent (see
+    ``_tune_sqlite``), so its statements run in autocommit too.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{_READ_OPTION: True})
+    return engine.execution_options(isolation_level="AUTOCOMMIT", **{_READ_OPTION: True})
+
+
+def is_autocommit(dbsession) -> bool:
+    """Whether this session's statements commit one by one (a read-only request's)."""
+    return bool(dbsession.get_bind().get_execution_options().get(_READ_OPTION))
 
 
 def begin_writing(dbsession) -> None:
@@ -198,12 +276,21 @@ def includeme(config):
     # Both factories, for a test to bind to the one connection its savepoint is on.
     config.registry["joined_dbsession_factory"] = joined_factory
 
+    # SCIM reads (GET and HEAD under the SCIM prefix) run without a transaction
+    # (read_engine). Only there: an HQ or SSO page that answers a GET may write (the SSO
+    # callback does), and its writes must commit whole or not at all.
+    read_factory = get_session_factory(read_engine(engine))
+    zope.sqlalchemy.register(read_factory, initial_state=_ENDS_IN_COMMIT, transaction_manager=transaction.manager)
+    config.registry["read_dbsession_factory"] = read_factory
+    scim_paths = config.registry["scim.settings"].route_prefix + "/"
+
     def dbsession(request):
         # pyramid_tm puts request.tm in place; tests may hand in their own session.
         session = request.environ.get("app.dbsession")
         if session is None:
+            reads_scim = request.method in ("GET", "HEAD") and request.path_info.startswith(scim_paths)
             if request.tm is transaction.manager:
-                session = joined_factory(info={"request": request})
+                session = (read_factory if reads_scim else joined_factory)(info={"request": request})
             else:
                 session = get_tm_session(session_factory, request.tm, request=request)
             if request.method not in ("GET", "HEAD", "OPTIONS"):

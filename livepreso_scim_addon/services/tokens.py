@@ -13,6 +13,7 @@ import time
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..models import is_autocommit
 from ..models.scim import ScimInstance, ScimToken, ScimTraffic, utcnow
 from ..security import TokenIdentity
 
@@ -131,7 +132,7 @@ class TokenService:
                 set_={"requests": ScimTraffic.requests + statement.excluded.requests},
             )
         )
-        if self.tm is not None:
+        if self.tm is not None and not is_autocommit(self.db):
             # A refused request's transaction is rolled back, and these counts with it.
             self.tm.get().addAfterAbortHook(lambda *_: self.traffic.give_back(token_id, requests))
 

@@ -15,6 +15,7 @@ import logging
 import re
 
 from pyramid.response import Response
+from pyramid_retry import is_error_retryable
 from sqlalchemy import exc as sa_exc
 
 from ..models.faults import describe, is_database_unavailable
@@ -38,6 +39,8 @@ _PAGE = """<!doctype html>
 
 
 def _log(exc, request) -> None:
+    if is_error_retryable(request, exc):
+        return  # pyramid_retry runs the request again: this answer is thrown away
     log.warning("Database unavailable for %s %s: %s", request.method, request.path, describe(exc))
 
 

@@ -53,8 +53,9 @@ def tables_with_rows(engine) -> list[str]:
 
 
 def session_factories(registry) -> list:
-    """The app's sessionmakers: requests on pyramid_tm's default manager use the joined one."""
-    return [registry["dbsession_factory"], registry["joined_dbsession_factory"]]
+    """The app's sessionmakers: requests on pyramid_tm's default manager use the joined one,
+    SCIM reads the one without transactions (``models.read_engine``)."""
+    return [registry["dbsession_factory"], registry["joined_dbsession_factory"], registry["read_dbsession_factory"]]
 
 
 class CheckSession(Session):

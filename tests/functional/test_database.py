@@ -22,7 +22,7 @@ from livepreso_scim_addon.models.maps import USER_MAP
 from livepreso_scim_addon.models.scim import ScimUser
 from livepreso_scim_addon.scim.filter import parse_filter
 from tests.common.http import get_json, parallel, send_json
-from tests.common.scim import okta_user
+from tests.common.scim import okta_user, set_active
 from tests.common.filters import VALID_USER_FILTERS  # the unit tests' table, on a real database
 
 
@@ -154,3 +154,36 @@ def test_reads_end_in_commit_so_postgresql_keeps_its_prepared_statements(scim, e
                 prepared = [row[0] for row in cursor.execute("SELECT statement FROM pg_prepared_statements")]
             raw.rollback()
             assert any("LEFT OUTER JOIN scim_user_values" in statement for statement in prepared)
+
+
+def _in_transaction(dbapi_connection) -> bool:
+    """Whether the driver's connection is inside a transaction right now."""
+    info = getattr(dbapi_connection, "info", None)
+    if info is not None and hasattr(info, "transaction_status"):  # psycopg
+        import psycopg
+
+        return info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+    return dbapi_connection.in_transaction  # sqlite3
+
+
+@pytest.mark.commits
+def test_scim_reads_run_without_a_transaction_and_writes_in_one(engine, scim):
+    """A GET is its statements and nothing else: no BEGIN, no COMMIT (two round trips to
+    PostgreSQL); every statement of a write runs inside its request's one transaction."""
+    user_id = scim.post("Users", okta_user("ann@example.com")).json["id"]
+    seen = []
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement.split()[0].upper(), _in_transaction(conn.connection.dbapi_connection)))
+
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        scim.get(f"Users/{user_id}")
+        scim.get("Users?filter=" + quote('userName eq "ann@example.com"'))
+        reads, seen[:] = list(seen), []
+        set_active(scim, user_id, False)
+        writes = list(seen)
+    finally:
+        event.remove(engine, "after_cursor_execute", after)
+    assert reads and all(not inside for _, inside in reads), reads
+    assert writes and all(inside for _, inside in writes), writes

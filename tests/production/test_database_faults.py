@@ -44,6 +44,9 @@ FAULT_BOUND = 2 * (STATEMENT_TIMEOUT + 1 + CONNECT_TIMEOUT)
 #: How long a test waits for a request at all: today's code hangs for good.
 GIVE_UP = FAULT_BOUND + 10
 
+#: Seconds a pooled connection is idle before it is pinged (scim.db_ping_after_idle).
+PING_AFTER_IDLE = 0.5
+
 HOST = {"HTTP_HOST": "hq.example.com"}
 PASSWORD = "database-password-never-logged"
 
@@ -51,7 +54,8 @@ PASSWORD = "database-password-never-logged"
 def fault_settings(url: str, directory) -> dict:
     return {
         "sqlalchemy.url": url,
-        "sqlalchemy.pool_pre_ping": "true",  # as production.ini
+        # As production.ini: no ping on every checkout, but on one idle for this long.
+        "scim.db_ping_after_idle": str(PING_AFTER_IDLE),
         "scim.db_connect_timeout": str(CONNECT_TIMEOUT),
         "scim.db_statement_timeout": str(STATEMENT_TIMEOUT),
         "scim.sso_key_file": str(directory / "sso.key"),
@@ -222,6 +226,22 @@ def test_database_fault_answers_503_in_time_then_recovers(site, restored, caplog
 
 
 @needs_postgres
+def test_connections_that_died_while_idle_are_replaced_unseen(site, restored, caplog):
+    """A restarted server, or a proxy that drops idle links: the pool holds dead
+    connections, and nobody gets an error for it."""
+    expected = {name: call().status_code for name, call in site.requests().items()}
+    caplog.set_level(logging.WARNING)
+    for wait in (PING_AFTER_IDLE * 2, 0):
+        # Idle past the ping's threshold, the pool replaces them before use; at once, the
+        # first statement meets a dead one and its request runs again on a new one.
+        restored.restore()  # every pooled connection's link is shut, the server stays up
+        time.sleep(wait)
+        caplog.clear()
+        assert {name: call().status_code for name, call in site.requests().items()} == expected, wait
+        assert_one_line_each(caplog, 0)
+
+
+@needs_postgres
 def test_a_commit_left_unanswered_answers_503(linked_app, site, restored, caplog):
     """The request's work is done and its COMMIT gets no answer: pyramid_tm hands the
     failure to the exception views, and nothing was created."""
@@ -239,8 +259,9 @@ def test_a_commit_left_unanswered_answers_503(linked_app, site, restored, caplog
 
 @needs_postgres
 def test_a_statement_left_unanswered_ends_the_connection(linked_app, restored):
-    """Mid-transaction, after the pool's pre-ping: psycopg alone would wait forever."""
+    """Mid-transaction, on a live connection: psycopg alone would wait forever."""
     engine = linked_app.registry["db_engine"]
+    engine.dispose()  # earlier tests shut the links of pooled connections moments ago
     with engine.connect() as connection:
         connection.execute(sa.text("SELECT 1"))
         restored.blackhole()
