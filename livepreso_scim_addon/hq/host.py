@@ -7,7 +7,9 @@ as ``str(id)`` and come back through ``_key``.
 from __future__ import annotations
 
 from pyramid.security import remember
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from livepreso_scim_addon.host import HostConflict, HostInstance, HostUserProfile
 
@@ -46,29 +48,46 @@ class ReferenceHost:
         return [_instance(row) for row in db.execute(_INSTANCE.order_by(_INSTANCES.slug))]
 
     def provision_user(self, db, instance_id, host_user_id, profile: HostUserProfile):
-        login_ci = profile.login.lower()
-        holder = db.scalar(
-            select(HqUser).where(HqUser.instance_id == instance_id, HqUser.login_ci == login_ci)
-        )
+        """One statement: Okta's creates and deactivations are the hot path.
+
+        A create adopts an HQ user of that login whom SCIM does not manage yet (a manager
+        from before SCIM), else inserts one; an update refuses a login another user has.
+        """
+        values = {
+            "login": profile.login,
+            "login_ci": profile.login.lower(),
+            "email": profile.email,
+            "given_name": profile.given_name,
+            "family_name": profile.family_name,
+            "display_name": profile.display_name,
+            "active": profile.active,
+            "scim_managed": True,
+        }
         if host_user_id is None:
-            if holder is not None and holder.scim_managed:
+            insert_for = postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+            adopt_or_create = insert_for(HqUser).values(instance_id=instance_id, **values)
+            key = db.scalar(
+                adopt_or_create.on_conflict_do_update(
+                    index_elements=[HqUser.instance_id, HqUser.login_ci],
+                    set_=values,
+                    where=HqUser.scim_managed.is_(False),
+                ).returning(HqUser.id)
+            )
+            if key is None:
                 raise HostConflict(f"HQ user {profile.login!r} is already provisioned")
-            user = holder or HqUser(instance_id=instance_id)
         else:
-            user = db.get(HqUser, _key(host_user_id))
-            if holder is not None and holder.id != user.id:
+            taken = (
+                select(HqUser.id)
+                .where(HqUser.instance_id == instance_id, HqUser.login_ci == values["login_ci"], HqUser.id != _key(host_user_id))
+                .exists()
+            )
+            key = db.scalar(
+                update(HqUser).where(HqUser.id == _key(host_user_id), ~taken).values(**values).returning(HqUser.id),
+                execution_options={"synchronize_session": False},
+            )
+            if key is None:
                 raise HostConflict(f"HQ login {profile.login!r} belongs to another user")
-        user.login = profile.login
-        user.login_ci = login_ci
-        user.email = profile.email
-        user.given_name = profile.given_name
-        user.family_name = profile.family_name
-        user.display_name = profile.display_name
-        user.active = profile.active
-        user.scim_managed = True
-        db.add(user)
-        db.flush()
-        return str(user.id)
+        return str(key)
 
     def release_user(self, db, instance_id, host_user_id):
         user = db.get(HqUser, _key(host_user_id))

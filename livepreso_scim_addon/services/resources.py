@@ -7,13 +7,13 @@ SCIM makes them differ.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import func, select
+import transaction.interfaces
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..host import Host
@@ -69,10 +69,10 @@ class ProvisioningService:
         self.licensing, self.audit, self.page_cursors = licensing, audit, page_cursors
 
 
-def _lock_key(*parts) -> int:
-    """A PostgreSQL advisory lock key (a signed 64-bit integer) for these parts."""
-    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+class ParallelChange(transaction.interfaces.TransientError):
+    """A parallel request changed what this one relied on: the request runs again
+    (pyramid_tm marks transaction's TransientError retryable for pyramid_retry), and the
+    next attempt sees the other's commit."""
 
 
 def etag(row) -> str:
@@ -99,21 +99,10 @@ class UniqueName:
     attribute: str  # the mapped column holding the name's key
     message: str  # "... '{name}' ..."
     key: Callable[[str], str] = str.lower
-    #: Parallel requests for one name take turns on PostgreSQL before the check. Needed
-    #: where the host is written before our row (a user): two requests both passing the
-    #: check would both ask the host to create the person, and the host's own unique
-    #: index would refuse the second with an error we cannot name (a 500). The one that
-    #: waited checks after the other's commit (READ COMMITTED), and gets a 409. SQLite
-    #: needs nothing: a writing request holds the database's write lock from its start.
-    serialize: bool = False
-
     def check(self, db, instance_id: int, name: str, own_pk: int | None = None) -> None:
         """409 uniqueness when another resource of the instance has this name."""
         model = self.model
-        key = self.key(name)
-        if self.serialize and db.get_bind().dialect.name == "postgresql":
-            db.execute(select(func.pg_advisory_xact_lock(_lock_key(model.__tablename__, instance_id, key))))
-        query = select(model.pk).where(model.instance_id == instance_id, getattr(model, self.attribute) == key)
+        query = select(model.pk).where(model.instance_id == instance_id, getattr(model, self.attribute) == self.key(name))
         if own_pk is not None:
             query = query.where(model.pk != own_pk)
         if db.scalar(query.limit(1)) is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..host import HostConflict, HostUserProfile
@@ -20,11 +21,11 @@ from ..scim.serialize import Projection, project
 from ..scim.text import user_name_key
 from . import audit
 from .audit import AuditAction
-from .resources import ISSUED_ID, ProvisioningService, UniqueName, bump_version, etag
+from .resources import ISSUED_ID, ParallelChange, ProvisioningService, UniqueName, bump_version, etag
 
 #: The longest host key for a person ``scim_users.host_user_id`` holds (host.py).
 MAX_HOST_KEY_LENGTH = 255
-USER_NAME = UniqueName(ScimUser, "user_name_ci", "A user with userName '{name}' already exists.", user_name_key, serialize=True)
+USER_NAME = UniqueName(ScimUser, "user_name_ci", "A user with userName '{name}' already exists.", user_name_key)
 
 
 class UserService(ProvisioningService):
@@ -144,6 +145,12 @@ class UserService(ProvisioningService):
             key = self.host.provision_user(self.db, self.instance_id, host_user_id, profile)
         except HostConflict as exc:
             raise uniqueness(str(exc)) from None
+        except IntegrityError as exc:
+            # Two requests for one new userName both passed USER_NAME.check, and the
+            # host's own unique index refused the second once the first committed (where
+            # writers do not take turns: PostgreSQL, or a host's own SQLite session). Run
+            # the request again: its check now sees the first one's user and answers 409.
+            raise ParallelChange("a parallel request provisioned the same person in the host") from exc
         if not isinstance(key, str) or not 0 < len(key) <= MAX_HOST_KEY_LENGTH:
             # A host bug, not the client's: a 500 that names it, before anything is stored.
             raise TypeError(f"Host.provision_user must return its key as text of 1 to 255 characters, not {key!r:.80}")

@@ -10,6 +10,7 @@ import logging
 
 from pyramid.exceptions import PredicateMismatch
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
+from pyramid_retry import is_error_retryable
 
 from ..resources import InstanceScope, ResourceCollection, ScimRoot
 from ..scim.errors import ScimError
@@ -130,6 +131,10 @@ def http_exception_view(exc, request):
 
 
 def unexpected_error_view(exc, request):
+    if is_error_retryable(request, exc):
+        # pyramid_retry runs the request again and throws this answer away: nothing to
+        # log or record (services.resources.ParallelChange).
+        return scim_response(request, 503, ScimError(503, None, "Try again.").body())
     log.exception("Unexpected error in a SCIM request to %s", request.path)
     return _respond(request, ScimError(500, None, "An unexpected error occurred; it has been logged."))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import logging
 import uuid
 import warnings
 from urllib.parse import quote
@@ -21,7 +22,9 @@ from livepreso_scim_addon.models.filtering import compile_filter
 from livepreso_scim_addon.models.maps import USER_MAP
 from livepreso_scim_addon.models.scim import ScimUser
 from livepreso_scim_addon.scim.filter import parse_filter
+from tests.common.hosts import each_host_and_backend, running
 from tests.common.http import get_json, parallel, send_json
+from tests.common.servers import waitress_in_thread
 from tests.common.scim import okta_user, set_active
 from tests.common.filters import VALID_USER_FILTERS  # the unit tests' table, on a real database
 
@@ -187,3 +190,23 @@ def test_scim_reads_run_without_a_transaction_and_writes_in_one(engine, scim):
         event.remove(engine, "after_cursor_execute", after)
     assert reads and all(not inside for _, inside in reads), reads
     assert writes and all(inside for _, inside in writes), writes
+
+
+@pytest.mark.parametrize("harness_of", each_host_and_backend())
+def test_parallel_duplicates_on_every_host_answer_409_and_log_nothing(harness_of, caplog):
+    """The same new person sent twelve times at once, to each host. The reference HQ
+    adopts-or-creates in one statement; the second host checks, then inserts, so on
+    PostgreSQL its unique index refuses the requests that lost the race, and those run
+    again (ParallelChange) and answer 409 like the rest: no 500, no error logged."""
+    host, backend = harness_of
+    caplog.set_level(logging.WARNING)
+    with running(host, backend) as harness:
+        tenant = harness.new_tenant()
+        with waitress_in_thread(harness.app, host="127.0.0.1", port=0, threads=12) as server:
+            url = f"http://127.0.0.1:{server.effective_port}{tenant.base}/Users"
+            results = parallel(12, lambda i: send_json(url, tenant.token, okta_user("Twin@example.com")))
+            lookup = url + "?filter=" + quote('userName eq "twin@example.com"')
+            assert get_json(lookup, tenant.token)["totalResults"] == 1
+    assert sorted(status for status, _ in results) == [201] + [409] * 11, results
+    assert all(body["scimType"] == "uniqueness" for status, body in results if status == 409)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
