@@ -26,7 +26,7 @@ from ..security import TokenAuthenticator, token_identity
 from .audit import Actor, AuditService
 from .groups import GroupService
 from .health import HealthService
-from .instances import InstanceService
+from .instances import InstanceService, KnownSlugs
 from .licensing import LicenseService, enabled_instance_ids, ensure_license_groups
 from .tokens import TokenService, TrafficCounter
 from .users import UserService
@@ -107,12 +107,14 @@ class _Factories:
         self.page_cursors = page_cursors
         # Requests per token not yet written to scim_traffic (services/tokens.py).
         self.traffic = TrafficCounter()
+        # The instance each slug named lately, so a SCIM request need not ask the host.
+        self.known_slugs = KnownSlugs()
 
     def tokens(self, context, request) -> TokenService:
         return TokenService(request.dbsession, self.traffic, request.tm)
 
     def instances(self, context, request) -> InstanceService:
-        return InstanceService(request.dbsession, self.host)
+        return InstanceService(request.dbsession, self.host, self.known_slugs)
 
     def audit(self, context, request) -> AuditService:
         return AuditService(request.dbsession, context.instance.id, actor_of(request))

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..host import HostConflict, HostUserProfile
 from ..models.listing import list_page
@@ -87,6 +88,7 @@ class UserService(ProvisioningService):
         user.values = [_value_row(row) for row in _value_rows(resource)]
         self.db.add(user)
         USER_NAME.flush(self.db, user.user_name)
+        set_committed_value(user, "groups", [])  # new: in no group yet, no need to ask
         self.audit.record(AuditAction.CREATE, "User", user.id, audit.label_of(user), changes=audit.diff({}, resource))
         return user
 

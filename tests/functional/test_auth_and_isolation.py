@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import update
 
+from livepreso_scim_addon.hq.models import Instance
 from livepreso_scim_addon.models.scim import ScimToken
-from tests.common.factories import live_token_ids, revoke_token, set_enabled
-from tests.common.scim import ScimClient, okta_user, patch
+from tests.common.factories import live_token_ids, make_tenant, revoke_token, set_enabled
+from tests.common.scim import ScimClient, Tenant, okta_user, patch
 
 ENDPOINTS = [
     ("GET", "Users", None),
@@ -153,3 +155,20 @@ def test_switched_off_instances_token_opens_nothing_elsewhere(app, testapp, tena
     testapp.get(f"{other_tenant.base}/Users", headers=other_tenant.headers, status=200)
     set_enabled(app, tenant, True)
     testapp.get(f"{tenant.base}/Users", headers=tenant.headers, status=200)
+
+
+def test_a_slug_given_to_another_instance_serves_only_that_one(app, testapp, tenant, dbsession):
+    """Each process remembers which instance a slug named (services.instances.KnownSlugs),
+    only as a shortcut for that instance's own tokens: a slug moved to a new instance
+    serves the new one to its token, and the old instance's token no longer reaches it."""
+    old = ScimClient(testapp, tenant)
+    kept = old.post("Users", okta_user("ann@example.com")).json["id"]
+    old.get(f"Users/{kept}")  # the slug is known to this process now
+    dbsession.execute(update(Instance).where(Instance.id == tenant.id).values(slug="acme-old"))
+    dbsession.commit()
+    newcomer = make_tenant(app, "acme")
+    new = ScimClient(testapp, newcomer)
+    assert new.get("Users").json["totalResults"] == 0  # the new instance, not the cached one
+    new.get(f"Users/{kept}", status=404)
+    old.get("Users", status=401)  # its token is not the slug's instance's any more
+    assert ScimClient(testapp, Tenant("acme-old", tenant.id, tenant.token)).get(f"Users/{kept}").json["id"] == kept

@@ -67,7 +67,13 @@ class Seats:
 
     def set_active(self, user: ScimUser, active: bool) -> None:
         body = {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "active", "value": active}]}
-        self.users.patch(user, body)
+        self.users.patch(self.as_loaded(user), body)
+
+    def as_loaded(self, user: ScimUser) -> ScimUser:
+        """The user as a request loads it for a change (``UserService.get``): its groups as
+        they are now, not as this session last saw them."""
+        self.db.expire(user)
+        return self.users.get(user.id, for_change=True)
 
     def licensed(self, license: str = "standard") -> list[str]:
         """userNames holding the license, in the order they got it; checked against the host."""
@@ -191,7 +197,7 @@ def test_deleting_a_licensed_user_hands_the_seat_on(seats):
     a, b = seats.user("a"), seats.user("b")
     seats.seats("standard", 1)
     seats.join("standard", a, b)
-    seats.users.delete(a)
+    seats.users.delete(seats.as_loaded(a))
     assert seats.licensed() == ["b"]
 
 
