@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from livepreso_scim_addon.hq.models import HqUser
+from tests.common.db import statements_sent
 from tests.common.hq import hq_user
-from tests.common.scim import CORE, ENTERPRISE, PATCH_OP, okta_user, patch
+from tests.common.scim import CORE, ENTERPRISE, PATCH_OP, okta_user, patch, set_active
 
 
 def test_create_returns_the_full_resource_without_password(scim, dbsession):
@@ -253,3 +256,20 @@ def test_etag_if_match_and_if_none_match(scim):
     scim.put(url, user, headers={"If-Match": version}, status=412)
     scim.delete(url, headers={"If-Match": version}, status=412)
     scim.delete(url, headers={"If-Match": "*"})
+
+
+def _writes(engine, action) -> list[str]:
+    """What a request sends, BEGIN aside (SQLite's is a statement, PostgreSQL's is not)."""
+    with statements_sent(engine) as sent:
+        action()
+    return [" ".join(s.statement.split()[:3]) for s in sent if not s.statement.lstrip().upper().startswith("BEGIN")]
+
+
+def test_okta_creates_and_deactivates_in_six_statements_each(scim, engine):
+    """Okta's hot writes, audit and the host included: a token, then the work."""
+    scim.get("Users?count=0")  # the token's first use of the minute is written (services/tokens.py)
+    created = _writes(engine, lambda: scim.post("Users", okta_user("ann@example.com")))
+    assert len(created) == 6, created
+    user_id = scim.get("Users?filter=" + quote('userName eq "ann@example.com"')).json["Resources"][0]["id"]
+    deactivated = _writes(engine, lambda: set_active(scim, user_id, False))
+    assert len(deactivated) == 6, deactivated
