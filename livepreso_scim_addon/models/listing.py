@@ -5,7 +5,8 @@ the database skips every earlier row again on each page, so the last page of 100
 users costs far more than the first. :class:`PageCursors` remembers where each page of
 an unfiltered, unsorted listing ended; when the next ``startIndex`` arrives and nothing
 before that point can have moved, the page seeks (``pk > last``) instead of skipping,
-and returns exactly the rows OFFSET would have.
+and returns exactly the rows OFFSET would have. Each cursor is also saved in
+``scim_page_cursors``, so a page that lands on another process seeks too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from sqlalchemy import func, select
 from ..scim.query import ListQuery
 from .filtering import compile_filter, sort_key
 from .maps import ResourceMap
+from .scim import ScimPageCursor
+from .upsert import insert_or_update
 
 
 class PageCursors:
@@ -68,6 +71,8 @@ def list_page(
         return total, []
     key = (model.__tablename__, instance_id, query.start_index)
     after = cursors.get(key, total, max_pk)
+    if after is None and query.start_index > 1:
+        after = _shared_cursor(db, key, total, max_pk)
     page = select(model.pk).where(*where).order_by(model.pk).limit(query.count)
     if after is not None:
         page = page.where(model.pk > after)
@@ -77,7 +82,32 @@ def list_page(
     if rows:
         next_key = (model.__tablename__, instance_id, query.start_index + len(rows))
         cursors.put(next_key, rows[-1].pk, total, max_pk)
+        if query.start_index + len(rows) <= total:  # a next page to serve
+            _share_cursor(db, next_key, rows[-1].pk, total, max_pk)
     return total, rows
+
+
+def _shared_cursor(db, key: tuple, total: int, max_pk: int | None) -> int | None:
+    """The cursor another process saved for this page, if the listing has not moved since."""
+    resource, instance_id, start_index = key
+    row = db.execute(
+        select(ScimPageCursor.after_pk, ScimPageCursor.total, ScimPageCursor.max_pk).where(
+            ScimPageCursor.resource == resource,
+            ScimPageCursor.instance_id == instance_id,
+            ScimPageCursor.start_index == start_index,
+        )
+    ).first()
+    return row.after_pk if row is not None and (row.total, row.max_pk) == (total, max_pk) else None
+
+
+def _share_cursor(db, key: tuple, after_pk: int, total: int, max_pk: int | None) -> None:
+    """Save the next page's cursor for every process: Okta's next request may land on
+    another one. On a read-only request this commits on its own (``models.read_engine``)."""
+    resource, instance_id, start_index = key
+    values = {"resource": resource, "instance_id": instance_id, "start_index": start_index,
+              "after_pk": after_pk, "total": total, "max_pk": max_pk}
+    keys = [ScimPageCursor.resource, ScimPageCursor.instance_id, ScimPageCursor.start_index]
+    db.execute(insert_or_update(db, ScimPageCursor, values, keys))
 
 
 def _filtered_or_sorted_page(db, resource: ResourceMap, where: list, query: ListQuery) -> tuple[int, list]:

@@ -254,6 +254,23 @@ class ScimEvent(Base):
     )
 
 
+class ScimPageCursor(Base):
+    """Where a page of an unfiltered, unsorted listing ended, for whichever process serves
+    the next one (``models/listing.py``): Okta's import pages may land on any process."""
+
+    __tablename__ = "scim_page_cursors"
+
+    resource: Mapped[str] = mapped_column(String(32), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    #: the startIndex of the page this cursor serves
+    start_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    after_pk: Mapped[int] = mapped_column(Integer)
+    #: the listing's row count and highest key when the cursor was saved: it holds only
+    #: while both are unchanged
+    total: Mapped[int] = mapped_column(Integer)
+    max_pk: Mapped[int | None] = mapped_column(Integer)
+
+
 class ScimTraffic(Base):
     """Requests per token and hour, for the SCIM page's connection health.
 

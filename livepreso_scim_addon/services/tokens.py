@@ -11,9 +11,9 @@ import threading
 import time
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import is_autocommit
+from ..models.upsert import insert_or_update
 from ..models.scim import ScimInstance, ScimToken, ScimTraffic, utcnow
 from ..security import TokenIdentity
 
@@ -122,14 +122,12 @@ class TokenService:
         now = utcnow()
         self.db.execute(update(ScimToken).where(ScimToken.id == token_id).values(last_used_at=now))
         hour = now.replace(minute=0, second=0, microsecond=0)
-        dialect = postgresql if self.db.get_bind().dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(ScimTraffic).values(
-            token_id=token_id, hour=hour, instance_id=instance_id, requests=requests
-        )
         self.db.execute(
-            statement.on_conflict_do_update(
-                index_elements=[ScimTraffic.token_id, ScimTraffic.hour],
-                set_={"requests": ScimTraffic.requests + statement.excluded.requests},
+            insert_or_update(
+                self.db, ScimTraffic,
+                {"token_id": token_id, "hour": hour, "instance_id": instance_id, "requests": requests},
+                keys=[ScimTraffic.token_id, ScimTraffic.hour],
+                set_=lambda excluded: {"requests": ScimTraffic.requests + excluded.requests},
             )
         )
         if self.tm is not None and not is_autocommit(self.db):

@@ -5,9 +5,11 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
+import webtest
 
+from livepreso_scim_addon.hq import main
 from tests.common.db import statements_sent
-from tests.common.scim import ENTERPRISE, okta_user, patch
+from tests.common.scim import ENTERPRISE, ScimClient, okta_user, patch
 
 
 @pytest.fixture
@@ -250,3 +252,21 @@ def test_paging_seeks_from_the_last_page_and_stays_exact(scim, people, engine):
     # Someone is added: positions before the cursor do not move, and it shows at the end.
     added = scim.post("Users", okta_user("zed@example.com")).json["id"]
     assert _page_ids(scim, 1) == now[0:2] and _page_ids(scim, 3) == now[2:4] and _page_ids(scim, 5) == [added]
+
+
+def test_a_page_served_by_another_process_seeks_too(app, bind_app, scim, people, engine):
+    """Okta's next import page may land on another process behind the proxy: the cursor
+    the first process saved (scim_page_cursors) lets the second one seek as well."""
+    other_process = bind_app(main({}, **app.registry.settings))  # its own PageCursors
+    try:
+        other = ScimClient(webtest.TestApp(other_process, extra_environ=scim.testapp.extra_environ), scim.tenant)
+        everyone = [r["id"] for r in scim.get("Users?count=100").json["Resources"]]
+        assert _page_ids(scim, 1) == everyone[0:2]
+        with statements_sent(engine) as sent:  # the test's connection: both apps' sessions are on it
+            assert _page_ids(other, 3) == everyone[2:4]
+        page = [s.statement for s in sent if "FROM scim_users" in s.statement and "LIMIT" in s.statement]
+        assert page and "scim_users.pk >" in page[-1], page  # a seek, not a skip
+        # And back: the second process's page told the first where the next one starts.
+        assert _page_ids(scim, 5) == everyone[4:6]
+    finally:
+        other_process.registry["db_engine"].dispose()
