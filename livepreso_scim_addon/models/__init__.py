@@ -14,6 +14,7 @@ import transaction
 import zope.sqlalchemy
 from pyramid_retry import mark_error_retryable
 
+from ..settings import load_settings
 from .meta import Base  # noqa: F401
 from . import scim  # noqa: F401  (register the tables on Base.metadata)
 
@@ -317,7 +318,10 @@ def includeme(config):
     read_factory = get_session_factory(read_engine(engine))
     zope.sqlalchemy.register(read_factory, initial_state=_ENDS_IN_COMMIT, transaction_manager=transaction.manager)
     config.registry["read_dbsession_factory"] = read_factory
-    scim_paths = config.registry["scim.settings"].route_prefix + "/"
+    # The add-on's includeme parsed the settings already; a host (or the benchmark's bare
+    # app) may include the models alone.
+    scim_settings = config.registry.get("scim.settings") or load_settings(settings)
+    scim_paths = scim_settings.route_prefix + "/"
 
     def dbsession(request):
         # pyramid_tm puts request.tm in place; tests may hand in their own session.
