@@ -269,7 +269,8 @@ def get_session_factory(engine):
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-#: Every transaction ends in COMMIT, reads too. zope.sqlalchemy would roll back a
+#: Every transaction ends in COMMIT, an HQ page's reads too (SCIM reads have none:
+#: ``read_engine``). zope.sqlalchemy would roll back a
 #: session that wrote nothing, and psycopg forgets its prepared statements on each
 #: ROLLBACK, so PostgreSQL would plan every request's statements again (the user read,
 #: sixty-odd columns over three joins, takes ~1.8 ms to plan and ~0.1 ms to run).
