@@ -10,11 +10,11 @@
 #   compare.sh one SYSTEM [N] [PHASES]  # a single run
 #   compare.sh summary [N]              # the tables: medians over rounds of per-round ratios
 #
-# Run it from the project root (or set ADDON=path). SYSTEMS: addon-sqlite addon-pg scim2-server-waitress
+# Run it from the project root (or set ADDON=path). SYSTEMS: addon-sqlite addon-pg addon-pg-gunicorn scim2-server-waitress
 # django-scim2 django-scim2-gunicorn pyramid-floor pyramid-floor-gunicorn.
 # Env: RESULTS (${TMPDIR:-/tmp}/peers-bench-results), PG_URL_BASE (postgresql+psycopg://postgres@127.0.0.1:5432),
 #      BENCH_CONCURRENCY (4), BENCH_THREADS (4, the peers' waitress threads), C1 (500 one-connection requests).
-# Ports 6631-6638 on 127.0.0.1 only. Every server starts fresh (empty database) and is stopped by its PID;
+# Ports 6631-6639 on 127.0.0.1 only. Every server starts fresh (empty database) and is stopped by its PID;
 # every PostgreSQL database made here is called perf_* and dropped after its run.
 # The add-on is started as `make run` starts it: `alembic -c INI upgrade head`, `alembic -c INI -n scim_alembic
 # upgrade head`, `livepreso-hq INI demo` (token on the last line) and `pserve INI` (addon_prepare, start()).
@@ -58,6 +58,7 @@ setup() {
     "$VENVS/$name/bin/pip" install -q -r "$HERE/peers/requirements-$name.txt"
   done
   (cd "$ADDON" && make install)
+  "$ADDON/.venv/bin/pip" install -q 'gunicorn>=23'   # addon-pg-gunicorn
 }
 
 port_open() { "$PY" -c "import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(s.connect_ex(('127.0.0.1',$1)))" 2>/dev/null; }
@@ -90,7 +91,7 @@ addon_prepare() {
 start() {
   local sys=$1
   case "$sys" in
-    addon-sqlite) PORT=6636;; addon-pg) PORT=6637;; addon-pg-jitoff) PORT=6638;;
+    addon-sqlite) PORT=6636;; addon-pg) PORT=6637;; addon-pg-jitoff) PORT=6638;; addon-pg-gunicorn) PORT=6639;;
     django-scim2) PORT=6631;; scim2-server-waitress) PORT=6632;; pyramid-floor) PORT=6633;;
     django-scim2-gunicorn) PORT=6634;; pyramid-floor-gunicorn) PORT=6635;;
     *) echo "unknown system $sys"; exit 2;;
@@ -107,7 +108,7 @@ start() {
       BASE="http://127.0.0.1:$PORT/scim/v2/demo"
       (cd "$WORKDIR" && exec "$ADDON/.venv/bin/pserve" app.ini) >"$WORKDIR/server.log" 2>&1 &
       SERVER_PID=$!;;
-    addon-pg|addon-pg-jitoff)
+    addon-pg|addon-pg-jitoff|addon-pg-gunicorn)
       PGDB="perf_addon_$$_$RANDOM"
       "${PSQL[@]}" -c "CREATE DATABASE $PGDB"
       # addon-pg-jitoff: the same with JIT off for the database, for comparison.
@@ -118,7 +119,14 @@ start() {
       export SCIM_PUBLIC_URL="http://127.0.0.1:$PORT"
       addon_prepare
       BASE="http://127.0.0.1:$PORT/scim/v2/demo"
-      (cd "$WORKDIR" && exec "$ADDON/.venv/bin/pserve" app.ini) >"$WORKDIR/server.log" 2>&1 &
+      if [[ $sys == addon-pg-gunicorn ]]; then
+        # The multi-process set-up the README recommends for a multi-core host: gunicorn
+        # reading the same ini, one worker per core, a few threads each.
+        (cd "$WORKDIR" && exec "$ADDON/.venv/bin/gunicorn" --paste app.ini --bind "127.0.0.1:$PORT" \
+          --workers "${ADDON_WORKERS:-2}" --worker-class gthread --threads "${ADDON_THREADS:-4}") >"$WORKDIR/server.log" 2>&1 &
+      else
+        (cd "$WORKDIR" && exec "$ADDON/.venv/bin/pserve" app.ini) >"$WORKDIR/server.log" 2>&1 &
+      fi
       SERVER_PID=$!;;
     django-scim2|django-scim2-gunicorn)
       BASE="http://127.0.0.1:$PORT/scim/v2"

@@ -78,7 +78,8 @@ def get_engine(settings, prefix="sqlalchemy."):
     elif is_psycopg:
         timeouts = DatabaseTimeouts.from_settings(settings)
         _bound_postgresql(engine, timeouts)
-        if not engine.pool._pre_ping and timeouts.ping_after_idle > 0:
+        pings_always = str(settings.get(f"{prefix}pool_pre_ping", "")).lower() in ("true", "1", "yes", "on")
+        if not pings_always and timeouts.ping_after_idle > 0:
             _ping_when_idle(engine, timeouts.ping_after_idle)
     return engine
 
