@@ -27,6 +27,8 @@ requires = [
 
 extras = {
     "postgres": ["psycopg[binary]>=3.3"],
+    # several worker processes on a multi-core host (README, "Running in production")
+    "serve": ["gunicorn>=23"],
     "testing": [
         "WebTest>=3.0",
         "pytest>=8.0",
