@@ -10,6 +10,7 @@ from pyramid.security import remember
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
 
 from livepreso_scim_addon.host import HostConflict, HostInstance, HostUserProfile
 
@@ -76,9 +77,10 @@ class ReferenceHost:
             if key is None:
                 raise HostConflict(f"HQ user {profile.login!r} is already provisioned")
         else:
+            other = aliased(HqUser)
             taken = (
-                select(HqUser.id)
-                .where(HqUser.instance_id == instance_id, HqUser.login_ci == values["login_ci"], HqUser.id != _key(host_user_id))
+                select(other.id)
+                .where(other.instance_id == instance_id, other.login_ci == values["login_ci"], other.id != _key(host_user_id))
                 .exists()
             )
             key = db.scalar(

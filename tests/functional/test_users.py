@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from livepreso_scim_addon.hq.models import HqUser
 from tests.common.db import statements_sent
+from tests.common.factories import make_hq_user
 from tests.common.hq import hq_user
 from tests.common.scim import CORE, ENTERPRISE, PATCH_OP, okta_user, patch, set_active
 
@@ -273,3 +274,13 @@ def test_okta_creates_and_deactivates_in_six_statements_each(scim, engine):
     user_id = scim.get("Users?filter=" + quote('userName eq "ann@example.com"')).json["Resources"][0]["id"]
     deactivated = _writes(engine, lambda: set_active(scim, user_id, False))
     assert len(deactivated) == 6, deactivated
+
+
+def test_a_userName_that_is_another_hq_users_login_is_a_409_and_changes_nothing(app, scim, tenant):
+    """The host refuses a login someone else in HQ has (a manager from before SCIM), in the
+    same one-statement update: the SCIM user keeps its name."""
+    make_hq_user(app, tenant, "boss@acme.com")
+    ann = scim.post("Users", okta_user("ann@example.com")).json
+    refused = scim.patch(f"Users/{ann['id']}", patch({"op": "replace", "path": "userName", "value": "BOSS@acme.com"}), status=409)
+    assert refused.json["scimType"] == "uniqueness" and "belongs to another user" in refused.json["detail"]
+    assert scim.get(f"Users/{ann['id']}").json["userName"] == "ann@example.com"
