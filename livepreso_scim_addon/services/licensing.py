@@ -15,6 +15,7 @@ number of members, and the host hears of grants and revokes in batches.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -273,24 +274,32 @@ class LicenseService:
             .where(ScimGroup.instance_id == self.instance_id, ScimGroup.license.is_not(None))
             .group_by(ScimGroup.pk, ScimGroup.display_name, ScimGroup.license)
         ).all()
-        licenses = {license.type: license for license in self.host.licenses()}
-        order = list(licenses)
-        return sorted(
-            (
-                LicenseGroupSummary(
-                    name,
-                    license_type,
-                    self.host.license_seats(self.db, self.instance_id, license_type),
-                    n_licensed,
-                    n_waiting,
-                    grants_hq_access=license_type in licenses and licenses[license_type].grants_hq_access,
-                    builtin_name=licenses[license_type].group_name if license_type in licenses else license_type,
-                )
-                for name, license_type, n_licensed, n_waiting in rows
-            ),
-            # A license the host no longer sells comes last.
-            key=lambda s: order.index(s.license) if s.license in order else len(order),
+        return self._in_license_order(
+            LicenseGroupSummary(
+                name,
+                license_type,
+                self.host.license_seats(self.db, self.instance_id, license_type),
+                n_licensed,
+                n_waiting,
+                grants_hq_access=license_type in self._licenses and self._licenses[license_type].grants_hq_access,
+                builtin_name=self._builtin_name(license_type),
+            )
+            for name, license_type, n_licensed, n_waiting in rows
         )
+
+    @functools.cached_property
+    def _licenses(self) -> dict[str, License]:
+        """The licenses the host sells, by type, in the host's order."""
+        return {license.type: license for license in self.host.licenses()}
+
+    def _builtin_name(self, license_type: str) -> str:
+        license = self._licenses.get(license_type)
+        return license.group_name if license is not None else license_type
+
+    def _in_license_order(self, items) -> list:
+        """``items`` (with a ``license``) in the host's order; a license it no longer sells last."""
+        order = {license_type: i for i, license_type in enumerate(self._licenses)}
+        return sorted(items, key=lambda item: order.get(item.license, len(order)))
 
     def _queue(self):
         """Every waiting member of the instance's license groups with their position: the
@@ -299,7 +308,7 @@ class LicenseService:
             partition_by=ScimMembership.group_pk, order_by=(ScimMembership.queued_at, ScimMembership.user_pk)
         )
         return (
-            select(ScimMembership.group_pk, ScimMembership.user_pk, position.label("position"))
+            select(ScimMembership.group_pk, ScimMembership.user_pk, ScimMembership.queued_at, position.label("position"))
             .join(ScimGroup, ScimGroup.pk == ScimMembership.group_pk)
             .where(
                 ScimGroup.instance_id == self.instance_id,
@@ -310,27 +319,19 @@ class LicenseService:
             .subquery("queue")
         )
 
-    def _builtin_name(self, license_type: str) -> str:
-        names = {license.type: license.group_name for license in self.host.licenses()}
-        return names.get(license_type, license_type)
-
     def waiting(self) -> list[WaitingGroup]:
         """The license groups people wait for, each with its queue in order; one query."""
+        queue = self._queue()
         rows = self.db.execute(
             select(
-                ScimGroup.pk, ScimGroup.display_name, ScimGroup.license, ScimMembership.queued_at,
+                ScimGroup.pk, ScimGroup.display_name, ScimGroup.license, queue.c.queued_at, queue.c.position,
                 ScimUser.id, ScimUser.user_name, ScimUser.display_name.label("user_display_name"),
                 ScimUser.name_given, ScimUser.name_family,
             )
-            .join(ScimMembership, ScimMembership.group_pk == ScimGroup.pk)
-            .join(ScimUser, ScimUser.pk == ScimMembership.user_pk)
-            .where(
-                ScimGroup.instance_id == self.instance_id,
-                ScimGroup.license.is_not(None),
-                ScimMembership.licensed_at.is_(None),
-                ScimMembership.queued_at.is_not(None),
-            )
-            .order_by(ScimGroup.pk, ScimMembership.queued_at, ScimMembership.user_pk)
+            .select_from(queue)
+            .join(ScimGroup, ScimGroup.pk == queue.c.group_pk)
+            .join(ScimUser, ScimUser.pk == queue.c.user_pk)
+            .order_by(ScimGroup.pk, queue.c.position)
         ).all()
         groups: dict[int, WaitingGroup] = {}
         for row in rows:
@@ -340,9 +341,8 @@ class LicenseService:
                     row.display_name, self._builtin_name(row.license), row.license, []
                 )
             label = person_label(row.user_name, row.user_display_name, row.name_given, row.name_family)
-            group.members.append(WaitingMember(len(group.members) + 1, row.id, label, row.queued_at))
-        order = [license.type for license in self.host.licenses()]
-        return sorted(groups.values(), key=lambda g: order.index(g.license) if g.license in order else len(order))
+            group.members.append(WaitingMember(row.position, row.id, label, row.queued_at))
+        return self._in_license_order(groups.values())
 
     def waiting_positions(self, host_user_ids) -> dict[str, tuple[str, list[Place]]]:
         """For each of these host people who is a SCIM user: their SCIM id and the license
@@ -353,11 +353,9 @@ class LicenseService:
         queue = self._queue()
         rows = self.db.execute(
             select(ScimUser.host_user_id, ScimUser.id, ScimGroup.display_name, ScimGroup.license,
-                   ScimMembership.queued_at, queue.c.position)
+                   queue.c.queued_at, queue.c.position)
             .outerjoin(queue, queue.c.user_pk == ScimUser.pk)
             .outerjoin(ScimGroup, ScimGroup.pk == queue.c.group_pk)
-            .outerjoin(ScimMembership, and_(ScimMembership.group_pk == queue.c.group_pk,
-                                            ScimMembership.user_pk == ScimUser.pk))
             .where(ScimUser.instance_id == self.instance_id, ScimUser.host_user_id.in_(host_user_ids))
             .order_by(ScimUser.host_user_id, ScimGroup.pk)
         ).all()
