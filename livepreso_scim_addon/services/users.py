@@ -50,15 +50,6 @@ class UserService(ProvisioningService):
             user = records[0] if records else None
         return user if user is not None and user.instance_id == self.instance_id else None
 
-    def id_of(self, id_or_user_name: str) -> str | None:
-        """The id of the user a manager named by id or userName (the HQ events page), or None."""
-        return self.db.scalar(
-            select(ScimUser.id).where(
-                ScimUser.instance_id == self.instance_id,
-                (ScimUser.id == id_or_user_name) | (ScimUser.user_name_ci == user_name_key(id_or_user_name)),
-            )
-        )
-
     def search(self, query: ListQuery) -> tuple[int, list[UserRow]]:
         """GET /Users and POST /Users/.search (RFC 7644 §3.4.2, §3.4.3)."""
         return list_page(self.db, USER_MAP, self.instance_id, query, self.page_cursors)

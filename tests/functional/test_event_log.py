@@ -171,7 +171,7 @@ def test_a_404_after_a_delete_is_routine_and_other_404s_fail(testapp, manager, o
 
 def test_filters_by_kind_person_group_and_dates(app, testapp, manager, okta):
     ann = person(okta, "ann@acme.test", "Ann", "Archer")
-    bob = person(okta, "bob@acme.test", "Bob", "Baker")
+    person(okta, "bob@acme.test", "Bob", "Baker")
     team = okta.post("Groups", {"schemas": [GROUP], "displayName": "Team"}).json
     add_members(okta, team, ann["id"])
     okta.post("Users", okta_user("bob@acme.test"), status=409)
@@ -278,3 +278,17 @@ def test_naming_people_costs_no_statement(app, okta, engine):
 
 def _csrf(testapp):
     return testapp.get("/hq/acme/scim").html.find("input", attrs={"name": "csrf_token"})["value"]
+
+
+def test_the_licenses_kind_keeps_only_the_grants_of_a_request(app, testapp, manager, okta):
+    set_seats(app, okta.tenant, "standard", 1)
+    ann = person(okta, "ann@acme.test", "Ann", "Archer")
+    bob = person(okta, "bob@acme.test", "Bob", "Baker")
+    add_members(okta, group_named(okta, "Salesperson"), ann["id"], bob["id"])
+    assert sentences(events(testapp)) == [
+        "Okta production added 2 people to Salesperson; 1 got the Salesperson license; 1 waits for a seat",
+        "Okta production created Bob Baker (bob@acme.test)",
+        "Okta production created Ann Archer (ann@acme.test)",
+    ]
+    # Filtered, only the grant is left of that request, told on its own.
+    assert sentences(events(testapp, kind="licenses")) == ["In Salesperson, 1 got the Salesperson license"]
