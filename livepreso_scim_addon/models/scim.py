@@ -127,6 +127,18 @@ class ScimUser(Base):
     )
 
 
+def with_ids(model: type[ScimUser] | type[ScimGroup], instance_id: int, ids: list[str]):
+    """``model.id IN ids`` within one instance, planned on the unique index on ``id``.
+
+    Beside a long IN list, SQLite without statistics (it never gathers them itself)
+    prefers an equality on ``instance_id`` and walks the instance's whole index: 1,000
+    ids at 100,000 users took 43 ms that way and 4 ms by ``id``. ``instance_id + 0``
+    still keeps every other instance's rows out, but is no column an index can serve,
+    so ``id`` is the only choice, on SQLite and PostgreSQL alike.
+    """
+    return (model.instance_id + 0 == instance_id) & model.id.in_(ids)
+
+
 class ScimUserValue(Base):
     """One value of a multi-valued complex attribute: emails, phoneNumbers, addresses.
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from ..models.scim import ScimEvent, ScimGroup, ScimToken, ScimUser
+from ..models.scim import ScimEvent, ScimGroup, ScimToken, ScimUser, with_ids
 from ..scim.text import storable, user_name_key
 from .audit import AuditAction as A
 from .audit import LABEL_COLUMNS, label_of
@@ -272,17 +272,13 @@ def naming(db, instance_id: int, licenses, groups: list[list[ScimEvent]]) -> Nam
     existing, names = set(), {}
     if user_ids | failed_ids:
         for row in db.execute(
-            select(ScimUser.id, *LABEL_COLUMNS).where(
-                ScimUser.instance_id == instance_id, ScimUser.id.in_(sorted(user_ids | failed_ids))
-            )
+            select(ScimUser.id, *LABEL_COLUMNS).where(with_ids(ScimUser, instance_id, sorted(user_ids | failed_ids)))
         ):
             existing.add(row.id)
             names[row.id] = label_of(row)
     if failed_ids:
         names.update(db.execute(
-            select(ScimGroup.id, ScimGroup.display_name).where(
-                ScimGroup.instance_id == instance_id, ScimGroup.id.in_(sorted(failed_ids))
-            )
+            select(ScimGroup.id, ScimGroup.display_name).where(with_ids(ScimGroup, instance_id, sorted(failed_ids)))
         ).all())
     return Naming(
         token_labels=tokens,

@@ -19,7 +19,7 @@ from ..host import license_of
 from ..models.filtering import compile_value_filter
 from ..models.listing import list_page
 from ..models.maps import GROUP_MAP
-from ..models.scim import ScimGroup, ScimMembership, ScimUser, utcnow
+from ..models.scim import ScimGroup, ScimMembership, ScimUser, utcnow, with_ids
 from ..scim import leniency
 from ..scim.errors import invalid_value, mutability
 from ..scim.patch import PatchOperation, apply_patch, numbered_errors, parse_patch, split_operations
@@ -257,7 +257,7 @@ class _Membership:
         if not known:
             return
         pks = self.db.scalars(
-            select(ScimUser.pk).where(ScimUser.instance_id == self.group.instance_id, ScimUser.id.in_(known))
+            select(ScimUser.pk).where(with_ids(ScimUser, self.group.instance_id, known))
         ).all()
         self._delete(set(pks))
 
@@ -284,7 +284,7 @@ class _Membership:
             row.id: (row.pk, row.active is not False, audit.label_of(row))
             for row in self.db.execute(
                 select(ScimUser.id, ScimUser.pk, ScimUser.active, *audit.LABEL_COLUMNS).where(
-                    ScimUser.instance_id == self.group.instance_id, ScimUser.id.in_(well_formed)
+                    with_ids(ScimUser, self.group.instance_id, well_formed)
                 )
             )
         } if well_formed else {}

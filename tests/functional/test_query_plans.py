@@ -1,5 +1,6 @@
-"""PostgreSQL's plans for the hot paths, read before the tables have statistics; and
-the statistics a migration leaves.
+"""PostgreSQL's plans for the hot paths, read before the tables have statistics, and
+SQLite's where its planner (which never has statistics) chooses differently; and the
+statistics a migration leaves.
 
 A fresh database, a bulk import, a new instance, a server with autovacuum off: the
 planner then has no statistics, or none about the instance asked for. The statements a
@@ -18,6 +19,7 @@ from sqlalchemy import create_engine, insert
 
 from livepreso_scim_addon.models.migrations import downgrade, scratch_database, upgrade
 from livepreso_scim_addon.models.scim import ScimGroup, ScimMembership, ScimUser, ScimUserValue
+from livepreso_scim_addon.scim.schemas import CORE_GROUP
 from tests.common import POSTGRES_URL
 from tests.common.db import statements_sent
 from tests.common.scim import patch
@@ -174,3 +176,22 @@ def test_migrations_leave_statistics(postgresql):
         finally:
             engine.dispose()
     assert sorted(analyzed) == sorted(TABLES)
+
+
+def test_members_named_by_id_are_read_by_the_id_index_on_sqlite(engine, scim, tenant):
+    """A group PATCH names up to 1,000 members by id. Beside that long IN list SQLite,
+    which never has statistics, preferred the equality on the instance and walked all of
+    its users (43 ms at 100,000 users, against 4 ms by id). PostgreSQL with the
+    statistics a migration leaves reads them by id either way (3 ms at 100,000)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's planner; PostgreSQL plans by its statistics")
+    group = scim.post("Groups", {"schemas": [CORE_GROUP], "displayName": "Field Sales"}).json["id"]
+    members = patch({"op": "add", "path": "members", "value": [{"value": str(uuid.uuid4())} for _ in range(200)]})
+    sent = sent_by(engine, lambda: scim.patch(f"Groups/{group}", members, status=204))
+    with engine.connect() as connection:
+        bulk_load(connection, tenant.id + 1, USERS_PER_INSTANCE)
+        bulk_load(connection, tenant.id, USERS_PER_INSTANCE)
+        for statement, parameters in sent:
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            assert [row[-1] for row in plan] == ["SEARCH scim_users USING INDEX sqlite_autoindex_scim_users_1 (id=?)"], plan
+        connection.rollback()
