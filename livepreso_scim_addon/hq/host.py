@@ -10,7 +10,6 @@ from pyramid.security import remember
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import aliased
 
 from livepreso_scim_addon.host import HostConflict, HostInstance, HostUserProfile
 
@@ -24,6 +23,48 @@ from .views import sign_in_url
 _INSTANCES = Instance.__table__.c
 _INSTANCE = select(_INSTANCES.id, _INSTANCES.slug, _INSTANCES.name)
 _INSTANCE_BY_SLUG = _INSTANCE.where(_INSTANCES.slug == bindparam("slug"))
+
+
+#: Built once (building a statement with its values costs more than running it): the
+#: profile's columns as bind parameters named ``p_<column>`` (SQLAlchemy keeps a
+#: column's own name for itself), and ``scim_managed`` set by each statement.
+_PROFILE = ("login", "login_ci", "email", "given_name", "family_name", "display_name", "active")
+_PROFILE_PARAMETERS = {name: bindparam(f"p_{name}") for name in _PROFILE}
+_USERS = HqUser.__table__
+_ADOPT_OR_CREATE = {}
+
+
+def _adopt_or_create(dialect: str):
+    """INSERT … ON CONFLICT (instance, login) DO UPDATE WHERE NOT scim_managed RETURNING id."""
+    statement = _ADOPT_OR_CREATE.get(dialect)
+    if statement is None:
+        insert_for = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        inserted = insert_for(_USERS).values(instance_id=bindparam("p_instance_id"), scim_managed=True, **_PROFILE_PARAMETERS)
+        statement = _ADOPT_OR_CREATE[dialect] = inserted.on_conflict_do_update(
+            index_elements=[_USERS.c.instance_id, _USERS.c.login_ci],
+            set_={**{name: inserted.excluded[name] for name in _PROFILE}, "scim_managed": True},
+            where=_USERS.c.scim_managed.is_(False),
+        ).returning(_USERS.c.id)
+    return statement
+
+
+_OTHER = _USERS.alias("other")
+#: UPDATE … WHERE no other HQ user of the instance has the new login RETURNING id.
+_UPDATE_UNLESS_TAKEN = (
+    update(_USERS)
+    .where(
+        _USERS.c.id == bindparam("p_key"),
+        ~select(_OTHER.c.id)
+        .where(
+            _OTHER.c.instance_id == bindparam("p_instance_id"),
+            _OTHER.c.login_ci == bindparam("p_login_ci"),
+            _OTHER.c.id != bindparam("p_key"),
+        )
+        .exists(),
+    )
+    .values(scim_managed=True, **_PROFILE_PARAMETERS)
+    .returning(_USERS.c.id)
+)
 
 
 def _instance(row) -> HostInstance | None:
@@ -55,38 +96,22 @@ class ReferenceHost:
         from before SCIM), else inserts one; an update refuses a login another user has.
         """
         values = {
-            "login": profile.login,
-            "login_ci": profile.login.lower(),
-            "email": profile.email,
-            "given_name": profile.given_name,
-            "family_name": profile.family_name,
-            "display_name": profile.display_name,
-            "active": profile.active,
-            "scim_managed": True,
+            "p_login": profile.login,
+            "p_login_ci": profile.login.lower(),
+            "p_email": profile.email,
+            "p_given_name": profile.given_name,
+            "p_family_name": profile.family_name,
+            "p_display_name": profile.display_name,
+            "p_active": profile.active,
+            "p_instance_id": instance_id,
         }
+        connection = db.connection()
         if host_user_id is None:
-            insert_for = postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-            adopt_or_create = insert_for(HqUser).values(instance_id=instance_id, **values)
-            key = db.scalar(
-                adopt_or_create.on_conflict_do_update(
-                    index_elements=[HqUser.instance_id, HqUser.login_ci],
-                    set_=values,
-                    where=HqUser.scim_managed.is_(False),
-                ).returning(HqUser.id)
-            )
+            key = connection.execute(_adopt_or_create(connection.dialect.name), values).scalar()
             if key is None:
                 raise HostConflict(f"HQ user {profile.login!r} is already provisioned")
         else:
-            other = aliased(HqUser)
-            taken = (
-                select(other.id)
-                .where(other.instance_id == instance_id, other.login_ci == values["login_ci"], other.id != _key(host_user_id))
-                .exists()
-            )
-            key = db.scalar(
-                update(HqUser).where(HqUser.id == _key(host_user_id), ~taken).values(**values).returning(HqUser.id),
-                execution_options={"synchronize_session": False},
-            )
+            key = connection.execute(_UPDATE_UNLESS_TAKEN, {"p_key": _key(host_user_id), **values}).scalar()
             if key is None:
                 raise HostConflict(f"HQ login {profile.login!r} belongs to another user")
         return str(key)
