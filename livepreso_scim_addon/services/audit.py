@@ -57,6 +57,9 @@ class Actor:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
+_INSERT_EVENT = insert(ScimEvent.__table__)
+
+
 class AuditService:
     """The audit trail of one instance, written as ``actor``."""
 
@@ -83,8 +86,9 @@ class AuditService:
         if self.actor is None or not entries:
             return
         now = utcnow()
-        self.db.execute(
-            insert(ScimEvent),
+        # On the connection, as Core: the ORM's bulk insert does the same with more work.
+        self.db.connection().execute(
+            _INSERT_EVENT,
             [
                 {
                     "instance_id": self.instance_id,

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ClassVar, Protocol
 
 import transaction.interfaces
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from ..host import Host
@@ -101,12 +102,26 @@ class UniqueName:
     key: Callable[[str], str] = str.lower
     def check(self, db, instance_id: int, name: str, own_pk: int | None = None) -> None:
         """409 uniqueness when another resource of the instance has this name."""
-        model = self.model
-        query = select(model.pk).where(model.instance_id == instance_id, getattr(model, self.attribute) == self.key(name))
-        if own_pk is not None:
-            query = query.where(model.pk != own_pk)
-        if db.scalar(query.limit(1)) is not None:
+        parameters = {"instance_id": instance_id, "key": self.key(name)}
+        if own_pk is None:
+            taken = db.connection().execute(self._taken, parameters).first()
+        else:
+            taken = db.connection().execute(self._taken_by_another, {**parameters, "own_pk": own_pk}).first()
+        if taken is not None:
             raise uniqueness(self.message.format(name=name))
+
+    @cached_property
+    def _taken(self):
+        """Built once, over the table (no ORM work per check): Okta checks before every create."""
+        table = self.model.__table__
+        return select(table.c.pk).where(
+            table.c.instance_id == bindparam("instance_id"), table.c[self.attribute] == bindparam("key")
+        ).limit(1)
+
+    @cached_property
+    def _taken_by_another(self):
+        """The same for a rename: the resource may keep its own name."""
+        return self._taken.where(self.model.__table__.c.pk != bindparam("own_pk"))
 
     def flush(self, db, name: str) -> None:
         """Flush, turning the unique index's refusal into the same 409."""
