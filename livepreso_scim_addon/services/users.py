@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..host import HostConflict, HostUserProfile
 from ..models.listing import list_page
 from ..models.maps import MULTI_COLUMNS, SCALAR_COLUMNS, USER_MAP
-from ..models.reading import UserRow, select_users, user_records
+from ..models.reading import UserRecord, UserRow, select_users, user_records
 from ..models.scim import ScimUser, ScimUserValue, utcnow
 from ..scim.errors import uniqueness
 from ..scim.patch import apply_patch, parse_patch
@@ -59,29 +59,42 @@ class UserService(ProvisioningService):
         groups_base = f"{base_url}/Groups" if projection.returns("groups") else None
         return [project(to_resource(u, f"{base_url}/Users/{u.id}", groups_base), projection) for u in rows]
 
-    def create(self, body) -> ScimUser:
-        """POST /Users (RFC 7644 §3.3)."""
+    def create(self, body) -> UserRecord:
+        """POST /Users (RFC 7644 §3.3).
+
+        Two Core inserts and a record to render: Okta's hot path skips the ORM's unit of
+        work, which cost more than the inserts themselves.
+        """
         resource = deserialize_resource(USER, body)
         USER_NAME.check(self.db, self.instance_id, resource["userName"])
         columns = _columns_from(resource)
         host_user_id = self._provision(None, _host_profile(resource, columns["active"] is not False))
         now = utcnow()
-        user = ScimUser(
-            id=str(uuid.uuid4()),
-            instance_id=self.instance_id,
-            host_user_id=host_user_id,
-            user_name_ci=user_name_key(columns["user_name"]),
-            created_at=now,
-            updated_at=now,
-            version=1,
+        user = {
+            "id": str(uuid.uuid4()),
+            "instance_id": self.instance_id,
+            "host_user_id": host_user_id,
+            "user_name_ci": user_name_key(columns["user_name"]),
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
             **columns,
-        )
-        user.values = [_value_row(row) for row in _value_rows(resource)]
-        self.db.add(user)
-        USER_NAME.flush(self.db, user.user_name)
-        set_committed_value(user, "groups", [])  # new: in no group yet, no need to ask
-        self.audit.record(AuditAction.CREATE, "User", user.id, audit.label_of(user), changes=audit.diff({}, resource))
-        return user
+        }
+        connection = self.db.connection()
+        try:
+            user["pk"] = connection.execute(_INSERT_USER, user).scalar_one()
+        except IntegrityError:  # a parallel create took the name after USER_NAME.check
+            raise uniqueness(USER_NAME.message.format(name=columns["user_name"])) from None
+        values = [
+            {**_NO_VALUE, "user_pk": user["pk"], "attribute": attribute, "position": position, **dict(value_columns)}
+            for attribute, position, value_columns in _value_rows(resource)
+        ]
+        if values:
+            connection.execute(_INSERT_VALUES, values)
+        record = UserRecord(user)  # in no group yet: nothing to ask
+        record.values = [SimpleNamespace(**value) for value in values]
+        self.audit.record(AuditAction.CREATE, "User", record.id, audit.label_of(record), changes=audit.diff({}, resource))
+        return record
 
     def replace(self, user: ScimUser, body) -> ScimUser:
         """PUT /Users/{id} (RFC 7644 §3.5.1): the body replaces every writable attribute."""
@@ -162,6 +175,10 @@ _USER_BY_ID = (
     .where(ScimUser.id == bindparam("id"))
 )
 _RECORD_BY_ID = select_users(ScimUser.id == bindparam("id"))
+_INSERT_USER = insert(ScimUser.__table__).returning(ScimUser.__table__.c.pk)
+_INSERT_VALUES = insert(ScimUserValue.__table__)
+#: Every value column, empty: each row of one executemany names the same columns.
+_NO_VALUE = {column: None for columns in MULTI_COLUMNS.values() for column in columns.values()}
 
 
 def to_resource(user: UserRow, location: str, groups_base: str | None = None) -> dict:

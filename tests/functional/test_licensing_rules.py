@@ -72,7 +72,7 @@ class Seats:
     def as_loaded(self, user: ScimUser) -> ScimUser:
         """The user as a request loads it for a change (``UserService.get``): its groups as
         they are now, not as this session last saw them."""
-        self.db.expire(user)
+        self.db.expire_all()
         return self.users.get(user.id, for_change=True)
 
     def licensed(self, license: str = "standard") -> list[str]:
