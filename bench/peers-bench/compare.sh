@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Side by side: the add-on (SQLite as `make run` serves it, PostgreSQL as production.ini serves it)
-# against two SCIM peers (python-scim's scim2-server, 15five's django-scim2) and a bare Pyramid
-# route (the framework floor), on the same Okta-shaped workload, interleaved in one run.
+# against two SCIM peers (python-scim's scim2-server, 15five's django-scim2), a bare Pyramid
+# route (the framework floor) and that route inside the add-on's mandated stack (pyramid_tm,
+# zope.sqlalchemy, SQLAlchemy 2, one primary-key lookup: the stack floor, on SQLite and on
+# PostgreSQL), on the same Okta-shaped workload, interleaved in one run.
 #
 #   compare.sh setup                    # peer venvs under ${TMPDIR:-/tmp}/scim-bench-venvs; `make install` of the add-on
 #   compare.sh matrix [ROUNDS] [N]      # every system, ROUNDS rounds (3), N users (2000), order rotated each round
@@ -11,10 +13,10 @@
 #   compare.sh summary [N]              # the tables: medians over rounds of per-round ratios
 #
 # Run it from the project root (or set ADDON=path). SYSTEMS: addon-sqlite addon-pg addon-pg-gunicorn scim2-server-waitress
-# django-scim2 django-scim2-gunicorn pyramid-floor pyramid-floor-gunicorn.
+# django-scim2 django-scim2-gunicorn pyramid-floor pyramid-floor-gunicorn pyramid-tm-floor pyramid-tm-floor-pg.
 # Env: RESULTS (${TMPDIR:-/tmp}/peers-bench-results), PG_URL_BASE (postgresql+psycopg://postgres@127.0.0.1:5432),
 #      BENCH_CONCURRENCY (4), BENCH_THREADS (4, the peers' waitress threads), C1 (500 one-connection requests).
-# Ports 6631-6639 on 127.0.0.1 only. Every server starts fresh (empty database) and is stopped by its PID;
+# Ports 6631-6641 on 127.0.0.1 only. Every server starts fresh (empty database) and is stopped by its PID;
 # every PostgreSQL database made here is called perf_* and dropped after its run.
 # The add-on is started as `make run` starts it: `alembic -c INI upgrade head`, `alembic -c INI -n scim_alembic
 # upgrade head`, `livepreso-hq INI demo` (token on the last line) and `pserve INI` (addon_prepare, start()).
@@ -34,7 +36,8 @@ PSQL=(psql -h 127.0.0.1 -p 5432 -U postgres -d postgres -qAt -v ON_ERROR_STOP=1)
 export PYTHONDONTWRITEBYTECODE=1
 export PYTHONWARNINGS="ignore:pkg_resources is deprecated as an API"
 mkdir -p "$RESULTS"
-ALL_SYSTEMS=(addon-sqlite addon-pg scim2-server-waitress django-scim2 django-scim2-gunicorn pyramid-floor pyramid-floor-gunicorn)
+ALL_SYSTEMS=(addon-sqlite addon-pg addon-pg-gunicorn scim2-server-waitress django-scim2 django-scim2-gunicorn pyramid-floor
+             pyramid-floor-gunicorn pyramid-tm-floor pyramid-tm-floor-pg)
 
 SERVER_PID=""; WORKDIR=""; PGDB=""; TOKEN=""
 cleanup() {
@@ -94,6 +97,7 @@ start() {
     addon-sqlite) PORT=6636;; addon-pg) PORT=6637;; addon-pg-jitoff) PORT=6638;; addon-pg-gunicorn) PORT=6639;;
     django-scim2) PORT=6631;; scim2-server-waitress) PORT=6632;; pyramid-floor) PORT=6633;;
     django-scim2-gunicorn) PORT=6634;; pyramid-floor-gunicorn) PORT=6635;;
+    pyramid-tm-floor) PORT=6640;; pyramid-tm-floor-pg) PORT=6641;;
     *) echo "unknown system $sys"; exit 2;;
   esac
   if port_open "$PORT"; then echo "port $PORT in use: refusing"; exit 1; fi
@@ -157,6 +161,19 @@ start() {
       "$VENVS/pyramid-floor/bin/gunicorn" --bind "127.0.0.1:$PORT" --workers 2 --worker-class gthread \
         --threads 2 "peers.pyramid_floor:make_app()" >"$WORKDIR/server.log" 2>&1 &
       SERVER_PID=$!;;
+    pyramid-tm-floor|pyramid-tm-floor-pg)
+      # The floor inside the add-on's mandated stack, in the add-on's venv, with the
+      # add-on's 8 waitress threads (its ini's); run from $HERE so that `peers.` imports.
+      BASE="http://127.0.0.1:$PORT/scim/v2"
+      local url="sqlite:///$WORKDIR/floor.sqlite"
+      if [[ $sys == pyramid-tm-floor-pg ]]; then
+        PGDB="perf_tmfloor_$$_$RANDOM"
+        "${PSQL[@]}" -c "CREATE DATABASE $PGDB"
+        url="$PG_URL_BASE/$PGDB"
+      fi
+      (cd "$HERE" && FLOOR_DATABASE_URL="$url" exec "$ADDON/.venv/bin/waitress-serve" --listen="127.0.0.1:$PORT" \
+        --threads=8 --call peers.pyramid_tm_floor:make_app) >"$WORKDIR/server.log" 2>&1 &
+      SERVER_PID=$!;;
   esac
   wait_port "$PORT"
   sleep 0.5
@@ -190,7 +207,7 @@ run_one() {  # sys n stem phases
   local sys=$1 n=$2 stem=$3 phases=$4
   echo "== $(date +%T) $stem"
   start "$sys"
-  if [[ $sys == pyramid-floor* ]]; then
+  if [[ $sys == pyramid-floor* || $sys == pyramid-tm-floor* ]]; then
     bench "$sys" "$stem" --phases get-c1,get --synthetic-ids "$n" --gets 2000
   else
     local extra=()
@@ -230,5 +247,5 @@ case "$cmd" in
     if [[ $# -gt 0 ]]; then systems=("$@"); else systems=(addon-sqlite addon-pg scim2-server-waitress django-scim2 django-scim2-gunicorn); fi
     for sys in "${systems[@]}"; do run_one "$sys" "$n" "${sys}_n${n}_grow" "$GROW"; done ;;
   summary) "$PY" "$HERE/perf_summary.py" "$RESULTS" "${1:-2000}" ;;
-  *) sed -n '2,22p' "$0"; exit 2 ;;
+  *) sed -n '2,23p' "$0"; exit 2 ;;
 esac
