@@ -26,5 +26,6 @@ def test_a_small_run_reports_every_call_and_target(bench, tmp_path):
     report = (tmp_path / "RESULTS.md").read_text()
     for call in ("userName lookup", "GET /Users/{id}", "POST /Users", "deactivating PATCH", "floor: bare Pyramid JSON route"):
         assert f"| {call} |" in report
-    assert "| sqlite | GET /Users/{id}: median at 60 / at 30 |" in report
+    assert "| sqlite | GET /Users/{id}: median at 60 / at 30 (interleaved) |" in report
+    assert "| sqlite | deactivating PATCH |" in report  # the interleaved table
     assert "Full import, count=100: 1 pages" in report
