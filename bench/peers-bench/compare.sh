@@ -207,8 +207,11 @@ run_one() {  # sys n stem phases
   local sys=$1 n=$2 stem=$3 phases=$4
   echo "== $(date +%T) $stem"
   start "$sys"
-  if [[ $sys == pyramid-floor* || $sys == pyramid-tm-floor* ]]; then
+  if [[ $sys == pyramid-floor* ]]; then
     bench "$sys" "$stem" --phases get-c1,get --synthetic-ids "$n" --gets 2000
+  elif [[ $sys == pyramid-tm-floor* ]]; then
+    # the stack floors also create, deactivate and refuse duplicates (peers/pyramid_tm_floor.py)
+    bench "$sys" "$stem" --users "$n" --phases seed,get-c1,get,deactivate,conflict --gets 2000
   else
     local extra=()
     bench "$sys" "$stem" --users "$n" --phases "$phases" "${extra[@]}"
