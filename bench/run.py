@@ -9,8 +9,9 @@ reference HQ app, beside a bare Pyramid route returning a fixed small JSON body 
 framework's floor) in the same process. Reports median and p95 latency, requests per
 second, SQL statements per request and peak memory (the process's high-water mark),
 checks the targets of issue 6, and writes JSON and Markdown. Whether the hot calls stay
-flat is measured apart, with the smallest and largest sizes interleaved (``paired_scaling``). PostgreSQL runs when
-SCIM_TEST_POSTGRES_URL is set. Timings are measurements, never test assertions.
+flat is measured apart, with the smallest and largest sizes interleaved
+(``paired_scaling``). PostgreSQL runs when SCIM_TEST_POSTGRES_URL is set. Timings are
+measurements, never test assertions.
 
 On PostgreSQL the seeded tables have no statistics, as after Okta's first push to a
 server whose autovacuum is off or has not come round yet: autovacuum is switched off for
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import os
 import platform
@@ -314,7 +316,8 @@ def paired_scaling(backend: str, small: int, large: int, repeat: int, analyze: b
     here swung a third between two runs of one workload) decides the ratio, not the size.
     Returns {call: {"small_ms", "large_ms", "ratio"}} from the medians."""
     with database(backend) as small_url, database(backend) as large_url:
-        sides = [_scaling_side(small_url, small, analyze), _scaling_side(large_url, large, analyze)]
+        apps = [_scaling_app(small_url, small, analyze), _scaling_app(large_url, large, analyze)]
+        sides = [calls for calls, _ in apps]
         try:
             result = {}
             for name in SCALING_CALLS:
@@ -329,17 +332,17 @@ def paired_scaling(backend: str, small: int, large: int, repeat: int, analyze: b
                 result[name] = {"small_ms": round(small_ms, 3), "large_ms": round(large_ms, 3), "ratio": round(large_ms / small_ms, 2)}
             return result
         finally:
-            for side in sides:
-                side["dispose"]()
+            for _, engine in apps:
+                engine.dispose()
 
 
-def _scaling_side(url: str, size: int, analyze: bool) -> dict:
-    """An app over ``size`` seeded users and SCALING_CALLS against it, each warmed once."""
+def _scaling_app(url: str, size: int, analyze: bool) -> tuple[dict, sa.Engine]:
+    """SCALING_CALLS (each warmed once) against an app over ``size`` seeded users, and its engine."""
     app = main({}, **{"sqlalchemy.url": url, "scim.sqlite_busy_timeout_ms": "30000"})
     _, token, ids = seed(app, size, analyze)
     client = webtest.TestApp(app, extra_environ={"HTTP_AUTHORIZATION": f"Bearer {token}"})
     base, rng = "/scim/v2/bench", random.Random(size)
-    flips = iter(range(10**9))
+    flips = itertools.count()
 
     def lookup():
         name = json.dumps(f"user{rng.randrange(size)}@example.com")
@@ -355,11 +358,10 @@ def _scaling_side(url: str, size: int, analyze: bool) -> dict:
         "userName lookup": lookup,
         "GET /Users/{id}": lambda: client.get(f"{base}/Users/{ids[rng.randrange(size)]}"),
         "deactivating PATCH": deactivate,
-        "dispose": app.registry["db_engine"].dispose,
     }
-    for name in SCALING_CALLS:
-        calls[name]()
-    return calls
+    for warm_up in calls.values():
+        warm_up()
+    return calls, app.registry["db_engine"]
 
 
 def database_state(engine, analyze: bool) -> str:
