@@ -134,7 +134,8 @@ def with_ids(model: type[ScimUser] | type[ScimGroup], instance_id: int, ids: lis
     prefers an equality on ``instance_id`` and walks the instance's whole index: 1,000
     ids at 100,000 users took 43 ms that way and 4 ms by ``id``. ``instance_id + 0``
     still keeps every other instance's rows out, but is no column an index can serve,
-    so ``id`` is the only choice, on SQLite and PostgreSQL alike.
+    so SQLite has only ``id`` to choose. PostgreSQL chooses by its statistics: with the
+    ones a migration leaves it reads by ``id`` (3 ms at 100,000 users) either way.
     """
     return (model.instance_id + 0 == instance_id) & model.id.in_(ids)
 
