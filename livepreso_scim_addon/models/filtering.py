@@ -32,6 +32,21 @@ def compile_filter(resource: ResourceMap, node) -> ColumnElement[bool]:
     return _Compiler(resource).compile(node)
 
 
+def unique_key(resource: ResourceMap, node) -> str | None:
+    """The stored key that an equality on the resource's unique name asks for (Okta's
+    ``userName eq "x"`` before every create, a group's ``displayName eq "x"``), or None for
+    any other filter. Such a filter matches one row or none, so the page is read in one
+    statement by that key (``ResourceMap.read_by_key``), with no page of keys first."""
+    scim_filter.validate_filter(resource.resource_type, node)
+    if not (isinstance(node, scim_filter.Compare) and node.op == "eq" and isinstance(node.value, str)):
+        return None
+    top, sub, schema = scim_filter.resolve_filter_attribute(resource.resource_type, node.path)
+    folded = resource.folded.get(top.name)
+    if folded is None or sub is not None or schema not in (None, resource.resource_type.schema) or "\x00" in node.value:
+        return None
+    return folded.key(node.value)
+
+
 def compile_value_filter(resource: ResourceMap, attribute: str, node) -> ColumnElement[bool]:
     """The condition for ``members[value eq "..."]`` on the rows of ``attribute``."""
     top = resource.resource_type.schema.attribute(attribute)

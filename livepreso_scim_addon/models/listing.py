@@ -17,7 +17,7 @@ from collections import OrderedDict
 from sqlalchemy import func, select
 
 from ..scim.query import ListQuery
-from .filtering import compile_filter, sort_key
+from .filtering import compile_filter, sort_key, unique_key
 from .maps import ResourceMap
 from .scim import ScimPageCursor
 from .upsert import insert_or_update
@@ -62,6 +62,11 @@ def list_page(
     model = resource.model
     where = [model.instance_id == instance_id]
     if query.filter is not None:
+        key = unique_key(resource, query.filter)
+        if key is not None:  # one row or none, whatever the order
+            rows = resource.read_by_key(db, instance_id, key)
+            start = query.start_index - 1
+            return len(rows), rows[start : start + query.count]
         where.append(compile_filter(resource, query.filter))
     seekable = cursors is not None and query.filter is None and not query.sort_by
     if not seekable:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.sql import ColumnElement
 
 from ..scim.schemas import ENTERPRISE_USER, GROUP, USER, ResourceType
 from ..scim.text import user_name_key
-from .reading import in_order, read_users
+from .reading import in_order, read_user_named, read_users
 from .scim import ScimGroup, ScimMembership, ScimUser, ScimUserValue
 
 #: (schema URN or None for core, attribute, sub-attribute or None) -> ScimUser column
@@ -99,6 +99,9 @@ class ResourceMap:
     #: (db, primary keys) -> those rows, in that order, with what rendering them
     #: needs: how a page of this type is loaded, in one statement
     read: Callable
+    #: (db, instance id, key) -> the rows, one or none, whose unique name (the one
+    #: ``folded`` attribute with a unique index) has this key, read as ``read`` reads them
+    read_by_key: Callable
     meta: dict[str, ColumnElement] = field(default_factory=dict)
     #: string attributes with a stored key: compare and sort on the key
     folded: dict[str, Folded] = field(default_factory=dict)
@@ -133,12 +136,22 @@ USER_MAP = ResourceMap(
     meta={"created": ScimUser.created_at, "lastModified": ScimUser.updated_at},
     folded={"userName": Folded(ScimUser.user_name_ci, user_name_key)},
     read=read_users,
+    read_by_key=read_user_named,
 )
 
 
 def _read_groups(db, pks: list[int]) -> list[ScimGroup]:
     # Entities: their members come in a batch of their own (GroupService.render).
     return in_order(db.scalars(select(ScimGroup).where(ScimGroup.pk.in_(pks))), pks) if pks else []
+
+
+_GROUP_NAMED = select(ScimGroup).where(
+    ScimGroup.instance_id == bindparam("instance_id"), ScimGroup.display_name_ci == bindparam("key")
+)
+
+
+def _read_group_named(db, instance_id: int, key: str) -> list[ScimGroup]:
+    return list(db.scalars(_GROUP_NAMED, {"instance_id": instance_id, "key": key}))
 
 
 GROUP_MAP = ResourceMap(
@@ -160,4 +173,5 @@ GROUP_MAP = ResourceMap(
     meta={"created": ScimGroup.created_at, "lastModified": ScimGroup.updated_at},
     folded={"displayName": Folded(ScimGroup.display_name_ci, str.lower)},
     read=_read_groups,
+    read_by_key=_read_group_named,
 )

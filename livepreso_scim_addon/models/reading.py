@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 
 from .scim import ScimGroup, ScimMembership, ScimUser, ScimUserValue
 
@@ -82,6 +82,16 @@ def read_users(db, pks: list[int]) -> list[UserRecord]:
     if not pks:
         return []
     return in_order(user_records(db.connection().execute(_USERS_BY_PK, {"pks": pks})), pks)
+
+
+#: Okta's check before every create (``userName eq "x"``): the user and all it renders in
+#: one statement, by the unique key (``models.filtering.unique_key``).
+_USER_NAMED = select_users(and_(_USERS.c.instance_id == bindparam("instance_id"), _USERS.c.user_name_ci == bindparam("key")))
+
+
+def read_user_named(db, instance_id: int, key: str) -> list[UserRecord]:
+    """The instance's user whose userName has this key (``scim.text.user_name_key``), or none."""
+    return user_records(db.connection().execute(_USER_NAMED, {"instance_id": instance_id, "key": key}))
 
 
 def in_order(rows, pks: list[int]) -> list:

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import given
 from sqlalchemy import select
 
-from livepreso_scim_addon.models.filtering import compile_filter
+from livepreso_scim_addon.models.filtering import compile_filter, unique_key
 from livepreso_scim_addon.models.maps import USER_MAP
 from livepreso_scim_addon.models.scim import ScimUser
 from livepreso_scim_addon.scim.filter import (
@@ -96,15 +96,22 @@ def arranged(scim, tenant, dbsession):
     for name, members in GROUPS:
         scim.post("Groups", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name,
                              "members": [{"value": ids[i]} for i in members]})
-    users = dbsession.scalars(select(ScimUser).where(ScimUser.instance_id == tenant.id)).unique().all()
+    users = USER_MAP.read(dbsession, list(dbsession.scalars(select(ScimUser.pk).where(ScimUser.instance_id == tenant.id))))
     resources = {user.id: to_resource(user, f"Users/{user.id}", groups_base="Groups") for user in users}
     assert set(resources) == set(ids)
     return resources
 
 
 def sql_ids(dbsession, tenant, text) -> set[str]:
-    where = compile_filter(USER_MAP, parse_filter(text))
-    return set(dbsession.scalars(select(ScimUser.id).where(ScimUser.instance_id == tenant.id, where)))
+    """The users the filter finds in SQL. Where it names a unique key (``list_page``
+    then reads by the key alone), the key finds the same users."""
+    node = parse_filter(text)
+    where = compile_filter(USER_MAP, node)
+    found = set(dbsession.scalars(select(ScimUser.id).where(ScimUser.instance_id == tenant.id, where)))
+    key = unique_key(USER_MAP, node)
+    if key is not None:
+        assert {user.id for user in USER_MAP.read_by_key(dbsession, tenant.id, key)} == found, text
+    return found
 
 
 # --- the reference: whole-resource filters on top of matches() (value filters) -------------

@@ -409,6 +409,19 @@ def test_group_pages_load_members_in_one_query(scim, engine, users):
     assert not any("scim_memberships" in s for s in without)
 
 
+def test_okta_group_name_check_reads_the_group_by_its_name(scim, engine, users):
+    """``displayName eq`` names one group or none: the group and its members, no page of keys first."""
+    team = scim.post("Groups", {"schemas": [GROUP], "displayName": "Team", "members": [{"value": users[0]["id"]}]}).json
+    lookup = "Groups?filter=" + quote('displayName eq "TEAM"')
+    scim.get(lookup)  # the token's first use of the minute is written (services/tokens.py)
+    sent = _statements(engine, lambda: scim.get(lookup))
+    assert [("scim_tokens" in s, "scim_memberships" in s) for s in sent] == [(True, False), (False, False), (False, True)]
+    found = scim.get(lookup).json
+    assert (found["totalResults"], [g["id"] for g in found["Resources"]]) == (1, [team["id"]])
+    assert [m["value"] for m in found["Resources"][0]["members"]] == [users[0]["id"]]
+    assert scim.get(lookup + "&startIndex=2").json["Resources"] == []
+
+
 def test_search_across_resource_types(scim, users):
     scim.post("Groups", {"schemas": [GROUP], "displayName": "Team", "members": [{"value": users[0]["id"]}]})
     everything = scim.post(".search", {"startIndex": 1, "count": 100}, status=200).json

@@ -276,6 +276,26 @@ def test_okta_creates_and_deactivates_in_six_statements_each(scim, engine):
     assert len(deactivated) == 6, deactivated
 
 
+def test_okta_user_name_check_reads_the_user_in_one_statement_after_the_token(scim, engine):
+    """``userName eq`` names one user or none: no page of keys first, any case, any page."""
+    ann = scim.post("Users", okta_user("Ann@Example.com")).json
+    group = scim.post("Groups", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Sales",
+                                 "members": [{"value": ann["id"]}]}).json
+    lookup = "Users?filter=" + quote('userName eq "ANN@example.COM"')
+    scim.get(lookup)  # the token's first use of the minute is written (services/tokens.py)
+    with statements_sent(engine) as sent:
+        found = scim.get(lookup).json
+    assert [s.statement.split()[0] for s in sent] == ["SELECT", "SELECT"], sent  # the token, the user
+    assert found["totalResults"] == 1 and found["Resources"][0]["id"] == ann["id"]
+    assert found["Resources"][0]["emails"] == ann["emails"]
+    assert [g["value"] for g in found["Resources"][0]["groups"]] == [group["id"]]
+    assert scim.get(lookup + "&startIndex=2").json == {**found, "Resources": [], "startIndex": 2, "itemsPerPage": 0}
+    counted = scim.get(lookup + "&count=0").json
+    assert (counted["totalResults"], counted.get("Resources", [])) == (1, [])
+    missing = scim.get("Users?filter=" + quote('userName eq "bob@example.com"')).json
+    assert (missing["totalResults"], missing.get("Resources", [])) == (0, [])
+
+
 def test_a_userName_that_is_another_hq_users_login_is_a_409_and_changes_nothing(app, scim, tenant):
     """The host refuses a login someone else in HQ has (a manager from before SCIM), in the
     same one-statement update: the SCIM user keeps its name."""
