@@ -106,7 +106,7 @@ class ResourceCollection(_Child):
     def __getitem__(self, resource_id):
         if resource_id == ".search":
             raise KeyError(resource_id)  # the view named ".search" on this collection
-        row = self.service.get(resource_id, for_change=self.request.method not in ("GET", "HEAD"))
+        row = self.service.get(resource_id)
         if row is None:
             raise KeyError(resource_id)
         return ResourceItem(self, row)

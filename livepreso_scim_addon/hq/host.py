@@ -48,6 +48,9 @@ def _adopt_or_create(dialect: str):
     return statement
 
 
+#: Every deactivation ends the person's sessions: a Core statement, built once (the ORM's
+#: bulk delete would first look for the sessions among the request's loaded objects).
+_END_SESSIONS = delete(HqSession.__table__).where(HqSession.__table__.c.user_id == bindparam("user_id"))
 _OTHER = _USERS.alias("other")
 #: UPDATE … WHERE no other HQ user of the instance has the new login RETURNING id.
 _UPDATE_UNLESS_TAKEN = (
@@ -124,7 +127,7 @@ class ReferenceHost:
         self.end_sessions(db, instance_id, host_user_id)
 
     def end_sessions(self, db, instance_id, host_user_id):
-        db.execute(delete(HqSession).where(HqSession.user_id == _key(host_user_id)))
+        db.connection().execute(_END_SESSIONS, {"user_id": _key(host_user_id)})
 
     def license_seats(self, db, instance_id, license):
         row = db.get(LicenseSeats, (instance_id, license))

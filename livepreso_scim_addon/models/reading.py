@@ -1,11 +1,10 @@
-"""Users read to be shown, not changed: plain rows in one statement, no ORM entities.
+"""Users as plain rows in one statement, no ORM entities: for reading and for changing.
 
-GET by id, Okta's userName check and every import page render users they do not
-change. Building ORM entities with two joined collections cost more than fetching the
-rows, so these reads select users, their values and their groups in one joined
-statement (built once) and group the rows into :class:`UserRecord`. Both shapes, the
-record and the ORM ``ScimUser`` a change loads, are a :class:`UserRow`: what
-``services.users.to_resource`` reads.
+GET by id, Okta's userName check, every import page and every change of a user
+(``services.users``) load users this way. Building ORM entities with two joined
+collections cost more than fetching the rows, so these reads select users, their values
+and their groups in one joined statement (built once) and group the rows into
+:class:`UserRecord`: a :class:`UserRow`, what ``services.users.to_resource`` reads.
 """
 
 from __future__ import annotations
@@ -24,10 +23,14 @@ _VALUES = ScimUserValue.__table__
 _MEMBERSHIPS = ScimMembership.__table__
 _GROUPS = ScimGroup.__table__
 _VALUE_LABELS = [(column.key, f"v_{column.key}") for column in _VALUES.c if column.key != "user_pk"]
+#: What a user's groups carry: their ``id`` and ``display_name`` to render, and their
+#: ``pk``, ``license`` and ``instance_id`` for the license bookkeeping of a change
+#: (``services.licensing``), which then needs no statement to find them.
+_GROUP_KEYS = ("pk", "id", "display_name", "license", "instance_id")
 
 
 class UserRow(Protocol):
-    """What rendering reads of a user: a :class:`UserRecord` (reads) or a ``ScimUser`` (writes).
+    """What rendering reads of a user (a :class:`UserRecord`).
 
     Besides these, the scim_users columns of ``models.maps.SCALAR_COLUMNS`` are read by name.
     """
@@ -40,7 +43,7 @@ class UserRow(Protocol):
     updated_at: dt.datetime
     #: Multi-valued attributes, in position order: ``attribute`` and the value columns.
     values: Sequence
-    #: Groups with ``id`` and ``display_name``.
+    #: Groups with ``id`` and ``display_name`` (and ``_GROUP_KEYS``' others).
     groups: Sequence
 
 
@@ -64,8 +67,7 @@ def select_users(where):
 _USERS_JOINED = select(
     _USERS,
     *[_VALUES.c[key].label(label) for key, label in _VALUE_LABELS],
-    _GROUPS.c.id.label("g_id"),
-    _GROUPS.c.display_name.label("g_display_name"),
+    *[_GROUPS.c[key].label(f"g_{key}") for key in _GROUP_KEYS],
 ).select_from(
     _USERS.outerjoin(_VALUES, _VALUES.c.user_pk == _USERS.c.pk).outerjoin(
         _MEMBERSHIPS.join(_GROUPS, _GROUPS.c.pk == _MEMBERSHIPS.c.group_pk),
@@ -105,7 +107,7 @@ def user_records(result) -> list[UserRecord]:
 
     A user with v values and g groups comes as v × g rows (at least one), the values
     in position order and, within each, the groups in name order. Rows are read by
-    position (the statement's column order: user, value, group id and name), which
+    position (the statement's column order: user, value, group), which
     costs a page of a hundred users far less than reading them by name.
     """
     records: dict[int, UserRecord] = {}
@@ -119,10 +121,10 @@ def user_records(result) -> list[UserRecord]:
         if value_pk is not None and (pk, value_pk) not in seen:
             seen.add((pk, value_pk))
             record.values.append(SimpleNamespace(**dict(zip(_VALUE_KEYS, row[_VALUES_AT]))))
-        group_id = row[-2]
-        if group_id is not None and (pk, group_id) not in seen:
-            seen.add((pk, group_id))
-            record.groups.append(SimpleNamespace(id=group_id, display_name=row[-1]))
+        group = row[_GROUP_AT]
+        if group[0] is not None and (pk, group[1]) not in seen:
+            seen.add((pk, group[1]))
+            record.groups.append(SimpleNamespace(**dict(zip(_GROUP_KEYS, group))))
     return list(records.values())
 
 
@@ -132,3 +134,4 @@ _VALUE_KEYS = tuple(key for key, _ in _VALUE_LABELS)
 _USER_PK_AT = _USER_KEYS.index("pk")
 _VALUES_AT = slice(len(_USER_KEYS), len(_USER_KEYS) + len(_VALUE_KEYS))
 _VALUE_PK_AT = len(_USER_KEYS) + _VALUE_KEYS.index("pk")
+_GROUP_AT = slice(-len(_GROUP_KEYS), None)

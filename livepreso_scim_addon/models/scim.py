@@ -112,11 +112,6 @@ class ScimUser(Base):
         lazy="selectin",
         passive_deletes=True,
     )
-    #: the read-only SCIM "groups": changes join it in (UserService.get for a change); reads
-    #: take it from the joined rows of models.reading
-    groups: Mapped[list[ScimGroup]] = relationship(
-        secondary="scim_memberships", viewonly=True, order_by="ScimGroup.display_name_ci"
-    )
 
     __table_args__ = (
         Index("uq_scim_users_instance_user_name", "instance_id", "user_name_ci", unique=True),

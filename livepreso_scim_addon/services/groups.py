@@ -43,7 +43,7 @@ class GroupService(ProvisioningService):
     # member list would cost a large group's full read on each of Okta's PATCHes.
     patch_answers_no_content = True
 
-    def get(self, group_id: str, for_change: bool = False) -> ScimGroup | None:
+    def get(self, group_id: str) -> ScimGroup | None:
         """The instance's group with this id; another instance's id is simply unknown."""
         if not ISSUED_ID.fullmatch(group_id):
             return None

@@ -38,8 +38,8 @@ class ResourceService(Protocol):
     #: PATCH answers 204 No Content unless the query asks for attributes (Groups).
     patch_answers_no_content: ClassVar[bool]
 
-    def get(self, resource_id: str, for_change: bool) -> Any | None:
-        """The resource with this id, or None; ``for_change`` loads what a write needs."""
+    def get(self, resource_id: str) -> Any | None:
+        """The resource with this id, or None: what GET renders and what a change works on."""
 
     def search(self, query: ListQuery) -> tuple[int, list]:
         """(totalResults, the page's rows) for a list or search (RFC 7644 §3.4.2)."""

@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from ..host import HostConflict, HostUserProfile
 from ..models.listing import list_page
@@ -35,19 +34,16 @@ class UserService(ProvisioningService):
     resource_type = USER
     patch_answers_no_content = False
 
-    def get(self, user_id: str, for_change: bool) -> UserRow | None:
+    def get(self, user_id: str) -> UserRecord | None:
         """The instance's user with this id; another instance's id is simply unknown.
 
-        A read renders the user and changes nothing: a plain record (``models/reading.py``)
-        costs less to load than the ORM entity that a change needs.
+        One statement, the same for a read and a change: the user with its values and
+        groups (``models/reading.py``), the groups with what license bookkeeping needs.
         """
         if not ISSUED_ID.fullmatch(user_id):
             return None  # not an id we issue: no need to ask the database
-        if for_change:
-            user = self.db.execute(_USER_BY_ID, {"id": user_id}).unique().scalar_one_or_none()
-        else:
-            records = user_records(self.db.connection().execute(_RECORD_BY_ID, {"id": user_id}))
-            user = records[0] if records else None
+        records = user_records(self.db.connection().execute(_RECORD_BY_ID, {"id": user_id}))
+        user = records[0] if records else None
         return user if user is not None and user.instance_id == self.instance_id else None
 
     def search(self, query: ListQuery) -> tuple[int, list[UserRow]]:
@@ -85,22 +81,16 @@ class UserService(ProvisioningService):
             user["pk"] = connection.execute(_INSERT_USER, user).scalar_one()
         except IntegrityError:  # a parallel create took the name after USER_NAME.check
             raise uniqueness(USER_NAME.message.format(name=columns["user_name"])) from None
-        values = [
-            {**_NO_VALUE, "user_pk": user["pk"], "attribute": attribute, "position": position, **dict(value_columns)}
-            for attribute, position, value_columns in _value_rows(resource)
-        ]
-        if values:
-            connection.execute(_INSERT_VALUES, values)
         record = UserRecord(user)  # in no group yet: nothing to ask
-        record.values = [SimpleNamespace(**value) for value in values]
+        record.values = _insert_values(connection, record.pk, _value_rows(resource))
         self.audit.record(AuditAction.CREATE, "User", record.id, audit.label_of(record), changes=audit.diff({}, resource))
         return record
 
-    def replace(self, user: ScimUser, body) -> ScimUser:
+    def replace(self, user: UserRecord, body) -> UserRecord:
         """PUT /Users/{id} (RFC 7644 §3.5.1): the body replaces every writable attribute."""
         return self._write(user, deserialize_resource(USER, body))
 
-    def patch(self, user: ScimUser, body) -> ScimUser:
+    def patch(self, user: UserRecord, body) -> UserRecord:
         """PATCH /Users/{id} (RFC 7644 §3.5.2), applied whole or not at all.
 
         The operations run on the resource as a dict; the result then goes the way of a PUT.
@@ -108,18 +98,22 @@ class UserService(ProvisioningService):
         patched = apply_patch(USER, to_resource(user, location=""), parse_patch(USER, body))
         return self._write(user, deserialize_resource(USER, patched))
 
-    def delete(self, user: ScimUser) -> None:
+    def delete(self, user: UserRecord) -> None:
         """DELETE /Users/{id} (RFC 7644 §3.6): the SCIM resource goes, the HQ person stays, inactive."""
         self.licensing.user_deactivated(user)  # their seats go to whoever waits
         self.host.release_user(self.db, user.instance_id, user.host_user_id)
         self.audit.record(
             AuditAction.DELETE, "User", user.id, audit.label_of(user), changes={"userName": [user.user_name, None]}
         )
-        self.db.delete(user)
-        self.db.flush()
+        # Its values and memberships go with it (ON DELETE CASCADE).
+        self._changed(self.db.connection().execute(_DELETE_USER, {"pk": user.pk}))
 
-    def _write(self, user: ScimUser, resource: dict) -> ScimUser:
-        """Store a validated resource over ``user``; the host and licensing follow."""
+    def _write(self, user: UserRecord, resource: dict) -> UserRecord:
+        """Store a validated resource over ``user``; the host and licensing follow.
+
+        Core statements on the loaded record, as ``create`` does: one UPDATE of the user's
+        columns, and the values only when they changed. Okta's deactivation is this path.
+        """
         columns = _columns_from(resource)
         value_rows = _value_rows(resource)
         changed_columns = {k: v for k, v in columns.items() if getattr(user, k) != v}
@@ -129,22 +123,34 @@ class UserService(ProvisioningService):
         changes = audit.diff(to_resource(user, location=""), resource)
         if "user_name" in changed_columns:
             USER_NAME.check(self.db, user.instance_id, columns["user_name"], user.pk)
-            user.user_name_ci = user_name_key(columns["user_name"])
-        was_active = user.is_active
+            changed_columns["user_name_ci"] = user_name_key(columns["user_name"])
+        was_active = user.active is not False  # only an explicit false deactivates (RFC 7643 §4.1.1)
+        is_active = columns["active"] is not False
+        self._provision(user.host_user_id, _host_profile(resource, is_active))
         for column, value in changed_columns.items():
             setattr(user, column, value)
-        if values_changed:
-            user.values = [_value_row(row) for row in value_rows]
         bump_version(user)
-        self._provision(user.host_user_id, _host_profile(resource, user.is_active))
-        USER_NAME.flush(self.db, user.user_name)
+        connection = self.db.connection()
+        try:
+            self._changed(connection.execute(_UPDATE_USER, {"b_pk": user.pk, **{c: getattr(user, c) for c in _UPDATED}}))
+        except IntegrityError:  # a parallel rename took the name after USER_NAME.check
+            raise uniqueness(USER_NAME.message.format(name=user.user_name)) from None
+        if values_changed:
+            connection.execute(_DELETE_VALUES, {"user_pk": user.pk})
+            user.values = _insert_values(connection, user.pk, value_rows)
         self.audit.record(AuditAction.UPDATE, "User", user.id, audit.label_of(user), changes=changes)
-        if was_active and not user.is_active:
+        if was_active and not is_active:
             self.host.end_sessions(self.db, user.instance_id, user.host_user_id)
             self.licensing.user_deactivated(user)
-        elif user.is_active and not was_active:
+        elif is_active and not was_active:
             self.licensing.user_reactivated(user)
         return user
+
+    @staticmethod
+    def _changed(result) -> None:
+        """A user deleted by a parallel request since it was read: run again (then a 404)."""
+        if result.rowcount != 1:
+            raise ParallelChange("a parallel request deleted the user")
 
     def _provision(self, host_user_id: str | None, profile: HostUserProfile) -> str:
         try:
@@ -163,22 +169,35 @@ class UserService(ProvisioningService):
         return key
 
 
-#: Every change to one user starts here: built once (building a statement costs more
-#: than running it); its values and groups come in the same statement, joined.
-#: Both lookups by id select by the id alone and check the instance on the row: with
-#: ``instance_id = ?`` in the WHERE clause, a planner whose statistics predate the instance
-#: (or that has none) finds an index on instance_id as cheap as the unique index on id,
-#: and walks the instance's whole user list to find one user (test_query_plans).
-_USER_BY_ID = (
-    select(ScimUser)
-    .options(joinedload(ScimUser.values), joinedload(ScimUser.groups))
-    .where(ScimUser.id == bindparam("id"))
-)
+#: A user read by id, for GET and for a change alike. It selects by the id alone and
+#: checks the instance on the row: with ``instance_id = ?`` in the WHERE clause, a planner
+#: whose statistics predate the instance (or that has none) finds an index on
+#: instance_id as cheap as the unique index on id, and walks the instance's whole user
+#: list to find one user (test_query_plans).
 _RECORD_BY_ID = select_users(ScimUser.id == bindparam("id"))
-_INSERT_USER = insert(ScimUser.__table__).returning(ScimUser.__table__.c.pk)
-_INSERT_VALUES = insert(ScimUserValue.__table__)
+_USERS = ScimUser.__table__
+_VALUES = ScimUserValue.__table__
+#: Built once (building a statement costs more than running it), over every column a
+#: resource sets: a change writes the whole row in one statement, whatever changed.
+_UPDATED = (*SCALAR_COLUMNS.values(), "user_name_ci", "updated_at", "version")
+_UPDATE_USER = update(_USERS).where(_USERS.c.pk == bindparam("b_pk")).values({c: bindparam(c) for c in _UPDATED})
+_DELETE_USER = delete(_USERS).where(_USERS.c.pk == bindparam("pk"))
+_INSERT_USER = insert(_USERS).returning(_USERS.c.pk)
+_INSERT_VALUES = insert(_VALUES)
+_DELETE_VALUES = delete(_VALUES).where(_VALUES.c.user_pk == bindparam("user_pk"))
 #: Every value column, empty: each row of one executemany names the same columns.
 _NO_VALUE = {column: None for columns in MULTI_COLUMNS.values() for column in columns.values()}
+
+
+def _insert_values(connection, user_pk: int, value_rows: list[tuple]) -> list[SimpleNamespace]:
+    """Store a user's multi-valued attributes (``_value_rows``) in one executemany; the rows as stored."""
+    values = [
+        {**_NO_VALUE, "user_pk": user_pk, "attribute": attribute, "position": position, **dict(value_columns)}
+        for attribute, position, value_columns in value_rows
+    ]
+    if values:
+        connection.execute(_INSERT_VALUES, values)
+    return [SimpleNamespace(**value) for value in values]
 
 
 def to_resource(user: UserRow, location: str, groups_base: str | None = None) -> dict:
@@ -234,7 +253,7 @@ def _value_rows(resource: dict) -> list[tuple]:
     return rows
 
 
-def _current_value_rows(user: ScimUser) -> list[tuple]:
+def _current_value_rows(user: UserRecord) -> list[tuple]:
     return [
         (
             row.attribute,
@@ -243,11 +262,6 @@ def _current_value_rows(user: ScimUser) -> list[tuple]:
         )
         for position, row in enumerate(user.values)
     ]
-
-
-def _value_row(row: tuple) -> ScimUserValue:
-    attribute, position, columns = row
-    return ScimUserValue(attribute=attribute, position=position, **dict(columns))
 
 
 def _host_profile(resource: dict, active: bool) -> HostUserProfile:

@@ -185,7 +185,7 @@ def person_page(context, request):
     user_id = request.matchdict["user_id"]
     users = build_service(request, UserService, context)
     # ``get`` asks the database only for ids of the shape we issue: garbage is unknown.
-    user = users.get(user_id, for_change=False) if storable(user_id) else None
+    user = users.get(user_id) if storable(user_id) else None
     if user is None:
         raise HTTPNotFound("No such SCIM user in this instance.")
     resource = to_resource(user, request.route_url("scim.hq.person", instance=instance.slug, user_id=user.id))

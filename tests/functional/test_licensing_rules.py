@@ -17,11 +17,13 @@ from livepreso_scim_addon.hq import main
 from livepreso_scim_addon.hq.host import ReferenceHost
 from livepreso_scim_addon.hq.instances import create_instance
 from livepreso_scim_addon.hq.models import HqUser, UserLicense
+from livepreso_scim_addon.models.reading import UserRecord
 from livepreso_scim_addon.models.scim import ScimGroup, ScimMembership, ScimUser
 from livepreso_scim_addon.services.audit import AuditService
 from livepreso_scim_addon.services.groups import GroupService
 from livepreso_scim_addon.services.instances import InstanceService
 from livepreso_scim_addon.services.licensing import LicenseService
+from livepreso_scim_addon.services.resources import ParallelChange
 from livepreso_scim_addon.services.users import UserService
 from tests.common.factories import make_tenant, set_enabled
 from tests.common.scim import CORE, ScimClient
@@ -42,7 +44,7 @@ class Seats:
         self.users = UserService(db, host, instance.id, self.licensing, audit)
         self.groups = GroupService(db, host, instance.id, self.licensing, audit)
 
-    def user(self, name: str) -> ScimUser:
+    def user(self, name: str) -> UserRecord:
         return self.users.create({"schemas": [CORE], "userName": name})
 
     def group(self, license: str) -> ScimGroup:
@@ -54,26 +56,24 @@ class Seats:
         """What support's ``seats set`` does."""
         self.licensing.set_seats(license, seats)
 
-    def join(self, license: str, *users: ScimUser) -> None:
+    def join(self, license: str, *users: UserRecord) -> None:
         """One PATCH adding these users together, in this order."""
         self._patch(license, "add", [{"value": u.id} for u in users])
 
-    def leave(self, license: str, user: ScimUser) -> None:
+    def leave(self, license: str, user: UserRecord) -> None:
         self._patch(license, "remove", [{"value": user.id}])
 
     def _patch(self, license: str, op: str, members: list[dict]) -> None:
         body = {"schemas": [PATCH_OP], "Operations": [{"op": op, "path": "members", "value": members}]}
         self.groups.patch(self.group(license), body)
 
-    def set_active(self, user: ScimUser, active: bool) -> None:
+    def set_active(self, user: UserRecord, active: bool) -> None:
         body = {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "active", "value": active}]}
         self.users.patch(self.as_loaded(user), body)
 
-    def as_loaded(self, user: ScimUser) -> ScimUser:
-        """The user as a request loads it for a change (``UserService.get``): its groups as
-        they are now, not as this session last saw them."""
-        self.db.expire_all()
-        return self.users.get(user.id, for_change=True)
+    def as_loaded(self, user: UserRecord) -> UserRecord:
+        """The user as a request loads it for a change (``UserService.get``), groups included."""
+        return self.users.get(user.id)
 
     def licensed(self, license: str = "standard") -> list[str]:
         """userNames holding the license, in the order they got it; checked against the host."""
@@ -251,3 +251,16 @@ def test_a_license_the_host_starts_to_sell_gets_its_group_in_every_enabled_insta
     set_enabled(grown, disabled, True)
     assert video_groups() == {enabled.id: ["Video Producer"], disabled.id: ["Video Producer"]}
     grown.registry["db_engine"].dispose()
+
+
+def test_a_change_to_a_user_deleted_since_it_was_read_runs_again(seats):
+    """A parallel DELETE between a request's read and its write: the write finds no row,
+    and the request runs again (ParallelChange), to find no user and answer 404."""
+    read = seats.as_loaded(seats.user("ann"))
+    seats.users.delete(seats.as_loaded(read))
+    deactivate = {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "active", "value": False}]}
+    with pytest.raises(ParallelChange):
+        seats.users.patch(read, deactivate)
+    with pytest.raises(ParallelChange):
+        seats.users.delete(read)
+    assert seats.users.get(read.id) is None
