@@ -4,15 +4,12 @@ GET by id, Okta's userName check, every import page and every change of a user
 (``services.users``) load users this way. Building ORM entities with two joined
 collections cost more than fetching the rows, so these reads select users, their values
 and their groups in one joined statement (built once) and group the rows into
-:class:`UserRecord`: a :class:`UserRow`, what ``services.users.to_resource`` reads.
+:class:`UserRecord`, what ``services.users.to_resource`` reads.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
 from types import SimpleNamespace
-from typing import Protocol
 
 from sqlalchemy import and_, bindparam, select
 
@@ -29,26 +26,11 @@ _VALUE_LABELS = [(column.key, f"v_{column.key}") for column in _VALUES.c if colu
 _GROUP_KEYS = ("pk", "id", "display_name", "license", "instance_id")
 
 
-class UserRow(Protocol):
-    """What rendering reads of a user (a :class:`UserRecord`).
-
-    Besides these, the scim_users columns of ``models.maps.SCALAR_COLUMNS`` are read by name.
-    """
-
-    pk: int
-    id: str
-    instance_id: int
-    version: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    #: Multi-valued attributes, in position order: ``attribute`` and the value columns.
-    values: Sequence
-    #: Groups with ``id`` and ``display_name`` (and ``_GROUP_KEYS``' others).
-    groups: Sequence
-
-
 class UserRecord:
-    """A user's scim_users columns as attributes, with ``values`` and ``groups`` lists."""
+    """A user: every scim_users column as an attribute (``pk``, ``id``, ``instance_id``,
+    ``version``, the columns of ``models.maps.SCALAR_COLUMNS`` ...), with ``values`` (the
+    multi-valued attributes in position order: ``attribute`` and the value columns) and
+    ``groups`` (with the ``_GROUP_KEYS``)."""
 
     def __init__(self, columns: dict):
         # Plain instance attributes: rendering a page reads some thirty per user.

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from ..host import HostConflict, HostUserProfile
 from ..models.listing import list_page
 from ..models.maps import MULTI_COLUMNS, SCALAR_COLUMNS, USER_MAP
-from ..models.reading import UserRecord, UserRow, select_users, user_records
+from ..models.reading import UserRecord, select_users, user_records
 from ..models.scim import ScimUser, ScimUserValue, utcnow
 from ..scim.errors import uniqueness
 from ..scim.patch import apply_patch, parse_patch
@@ -46,11 +46,11 @@ class UserService(ProvisioningService):
         user = records[0] if records else None
         return user if user is not None and user.instance_id == self.instance_id else None
 
-    def search(self, query: ListQuery) -> tuple[int, list[UserRow]]:
+    def search(self, query: ListQuery) -> tuple[int, list[UserRecord]]:
         """GET /Users and POST /Users/.search (RFC 7644 §3.4.2, §3.4.3)."""
         return list_page(self.db, USER_MAP, self.instance_id, query, self.page_cursors)
 
-    def render(self, rows: list[UserRow], projection: Projection, base_url: str) -> list[dict]:
+    def render(self, rows: list[UserRecord], projection: Projection, base_url: str) -> list[dict]:
         """Users as resources (their values and groups came with them, see USER_MAP)."""
         groups_base = f"{base_url}/Groups" if projection.returns("groups") else None
         return [project(to_resource(u, f"{base_url}/Users/{u.id}", groups_base), projection) for u in rows]
@@ -200,7 +200,7 @@ def _insert_values(connection, user_pk: int, value_rows: list[tuple]) -> list[Si
     return [SimpleNamespace(**value) for value in values]
 
 
-def to_resource(user: UserRow, location: str, groups_base: str | None = None) -> dict:
+def to_resource(user: UserRecord, location: str, groups_base: str | None = None) -> dict:
     """The SCIM representation of a user (RFC 7643 §4.1); ``groups_base`` None leaves out its groups."""
     resource: dict = {"schemas": [CORE_USER], "id": user.id}
     for (urn, attr, sub), column in SCALAR_COLUMNS.items():
