@@ -82,7 +82,7 @@ class AuditService:
         """One entry per ``(user id, user label, changes)`` of ``entries``, in one statement."""
         self._insert(action, resource_type, resource_id, label, list(entries))
 
-    def _insert(self, action, resource_type, resource_id, label, entries) -> None:
+    def _insert(self, action, resource_type, resource_id, label, entries, status=None, detail=None) -> None:
         if self.actor is None or not entries:
             return
         now = utcnow()
@@ -102,9 +102,9 @@ class AuditService:
                     "resource_label": label,
                     "user_id": user_id,
                     "user_label": user_label,
-                    "status": None,
+                    "status": status,
                     "changes": changes,
-                    "detail": None,
+                    "detail": detail,
                 }
                 for user_id, user_label, changes in entries
             ],
@@ -119,18 +119,10 @@ class AuditService:
         """
         if self.actor is None:
             return
-        event = ScimEvent(
-            instance_id=self.instance_id,
-            at=utcnow(),
-            token_id=self.actor.token_id,
-            request=self.actor.request[:1024],
-            request_id=self.actor.request_id,
-            action=AuditAction.FAILED,
-            status=status,
-            # The detail may quote the client (a path segment, an attribute name), and
-            # PostgreSQL's text holds no NUL.
-            detail=detail.replace("\x00", "\\u0000"),
-        )
+        # The detail may quote the client (a path segment, an attribute name), and
+        # PostgreSQL's text holds no NUL.
+        detail = detail.replace("\x00", "\\u0000")
+        deleted = None
         if status == 404 and resource is not None:
             deleted = self.db.execute(
                 select(ScimEvent.resource_label)
@@ -142,12 +134,12 @@ class AuditService:
                 .order_by(ScimEvent.pk.desc())
                 .limit(1)
             ).first()
-            if deleted is not None:
-                event.action, event.resource_type, event.resource_id = AuditAction.GONE, resource[0], resource[1]
-                event.resource_label = deleted.resource_label
-                if resource[0] == "User":
-                    event.user_id, event.user_label = resource[1], deleted.resource_label
-        self.db.add(event)
+        if deleted is None:
+            self._insert(AuditAction.FAILED, None, None, None, [(None, None, None)], status, detail)
+            return
+        resource_type, resource_id = resource
+        user = (resource_id, deleted.resource_label, None) if resource_type == "User" else (None, None, None)
+        self._insert(AuditAction.GONE, resource_type, resource_id, deleted.resource_label, [user], status, detail)
 
     def events(self, user_id: str | None = None, since: dt.datetime | None = None,
                before_pk: int | None = None, limit: int = 50) -> list[ScimEvent]:
