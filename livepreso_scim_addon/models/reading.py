@@ -70,7 +70,9 @@ def read_users(db, pks: list[int]) -> list[UserRecord]:
 
 #: Okta's check before every create (``userName eq "x"``): the user and all it renders in
 #: one statement, by the unique key (``models.filtering.unique_key``).
-_USER_NAMED = select_users(and_(_USERS.c.instance_id == bindparam("instance_id"), _USERS.c.user_name_ci == bindparam("key")))
+_USER_NAMED = select_users(
+    and_(_USERS.c.instance_id == bindparam("instance_id"), _USERS.c.user_name_ci == bindparam("key"))
+)
 
 
 def read_user_named(db, instance_id: int, key: str) -> list[UserRecord]:

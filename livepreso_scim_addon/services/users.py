@@ -106,7 +106,7 @@ class UserService(ProvisioningService):
             AuditAction.DELETE, "User", user.id, audit.label_of(user), changes={"userName": [user.user_name, None]}
         )
         # Its values and memberships go with it (ON DELETE CASCADE).
-        self._changed(self.db.connection().execute(_DELETE_USER, {"pk": user.pk}))
+        self._require_row(self.db.connection().execute(_DELETE_USER, {"pk": user.pk}))
 
     def _write(self, user: UserRecord, resource: dict) -> UserRecord:
         """Store a validated resource over ``user``; the host and licensing follow.
@@ -132,7 +132,8 @@ class UserService(ProvisioningService):
         bump_version(user)
         connection = self.db.connection()
         try:
-            self._changed(connection.execute(_UPDATE_USER, {"b_pk": user.pk, **{c: getattr(user, c) for c in _UPDATED}}))
+            row = {"b_pk": user.pk, **{column: getattr(user, column) for column in _UPDATED}}
+            self._require_row(connection.execute(_UPDATE_USER, row))
         except IntegrityError:  # a parallel rename took the name after USER_NAME.check
             raise uniqueness(USER_NAME.message.format(name=user.user_name)) from None
         if values_changed:
@@ -147,7 +148,7 @@ class UserService(ProvisioningService):
         return user
 
     @staticmethod
-    def _changed(result) -> None:
+    def _require_row(result) -> None:
         """A user deleted by a parallel request since it was read: run again (then a 404)."""
         if result.rowcount != 1:
             raise ParallelChange("a parallel request deleted the user")
