@@ -36,8 +36,11 @@ def unique_key(resource: ResourceMap, node) -> str | None:
     """The stored key that an equality on the resource's unique name asks for (Okta's
     ``userName eq "x"`` before every create, a group's ``displayName eq "x"``), or None for
     any other filter. Such a filter matches one row or none, so the page is read in one
-    statement by that key (``ResourceMap.read_by_key``), with no page of keys first."""
-    scim_filter.validate_filter(resource.resource_type, node)
+    statement by that key (``ResourceMap.read_by_key``), with no page of keys first.
+
+    Any other filter is left to :func:`compile_filter`, which validates it. For a string
+    equality, resolving its attribute is all the validation there is (``validate_filter``
+    does the same, with the same errors), so no filter is validated twice."""
     if not (isinstance(node, scim_filter.Compare) and node.op == "eq" and isinstance(node.value, str)):
         return None
     top, sub, schema = scim_filter.resolve_filter_attribute(resource.resource_type, node.path)
