@@ -59,14 +59,14 @@ def list_page(
     Without ``sortBy`` the order is the primary key: stable whatever ``count`` is, as
     Okta's paging needs. A ``count`` of 0 asks for the total alone.
     """
+    key = unique_key(resource, query.filter) if query.filter is not None else None
+    if key is not None:  # one row or none, whatever the order: no statement to build
+        rows = resource.read_by_key(db, instance_id, key)
+        start = query.start_index - 1
+        return len(rows), rows[start : start + query.count]
     model = resource.model
     where = [model.instance_id == instance_id]
     if query.filter is not None:
-        key = unique_key(resource, query.filter)
-        if key is not None:  # one row or none, whatever the order
-            rows = resource.read_by_key(db, instance_id, key)
-            start = query.start_index - 1
-            return len(rows), rows[start : start + query.count]
         where.append(compile_filter(resource, query.filter))
     seekable = cursors is not None and query.filter is None and not query.sort_by
     if not seekable:
