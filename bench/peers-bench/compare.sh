@@ -13,7 +13,8 @@
 #   compare.sh summary [N]              # the tables: medians over rounds of per-round ratios
 #
 # Run it from the project root (or set ADDON=path). SYSTEMS: addon-sqlite addon-pg addon-pg-gunicorn scim2-server-waitress
-# django-scim2 django-scim2-gunicorn pyramid-floor pyramid-floor-gunicorn pyramid-tm-floor pyramid-tm-floor-pg.
+# django-scim2 django-scim2-gunicorn pyramid-floor pyramid-floor-gunicorn pyramid-tm-floor pyramid-tm-floor-pg
+# addon-sql-floor addon-sql-floor-pg.
 # Env: RESULTS (${TMPDIR:-/tmp}/peers-bench-results), PG_URL_BASE (postgresql+psycopg://postgres@127.0.0.1:5432),
 #      BENCH_CONCURRENCY (4), BENCH_THREADS (4, the peers' waitress threads), C1 (500 one-connection requests).
 # Ports 6631-6641 on 127.0.0.1 only. Every server starts fresh (empty database) and is stopped by its PID;
@@ -37,7 +38,7 @@ export PYTHONDONTWRITEBYTECODE=1
 export PYTHONWARNINGS="ignore:pkg_resources is deprecated as an API"
 mkdir -p "$RESULTS"
 ALL_SYSTEMS=(addon-sqlite addon-pg addon-pg-gunicorn scim2-server-waitress django-scim2 django-scim2-gunicorn pyramid-floor
-             pyramid-floor-gunicorn pyramid-tm-floor pyramid-tm-floor-pg)
+             pyramid-floor-gunicorn pyramid-tm-floor pyramid-tm-floor-pg addon-sql-floor addon-sql-floor-pg)
 
 SERVER_PID=""; WORKDIR=""; PGDB=""; TOKEN=""
 cleanup() {
@@ -83,6 +84,9 @@ addon_ini() {  # src dst port
       -e "s/^scim.rate_limit_unauthenticated_per_minute = .*/scim.rate_limit_unauthenticated_per_minute =/" "$1" > "$2"
 }
 
+# after addon_prepare (whose commands load the add-on's app): the same ini serving addon_sql_floor
+sql_floor_ini() { sed -i "s/^use = egg:livepreso_scim_addon$/use = call:peers.addon_sql_floor:make_app/" "$WORKDIR/app.ini"; }
+
 # the add-on's start-up as `make run` does it: both migration histories, then the demo
 # instance (its token is the last line printed)
 addon_prepare() {
@@ -97,7 +101,7 @@ start() {
     addon-sqlite) PORT=6636;; addon-pg) PORT=6637;; addon-pg-jitoff) PORT=6638;; addon-pg-gunicorn) PORT=6639;;
     django-scim2) PORT=6631;; scim2-server-waitress) PORT=6632;; pyramid-floor) PORT=6633;;
     django-scim2-gunicorn) PORT=6634;; pyramid-floor-gunicorn) PORT=6635;;
-    pyramid-tm-floor) PORT=6640;; pyramid-tm-floor-pg) PORT=6641;;
+    pyramid-tm-floor|addon-sql-floor) PORT=6640;; pyramid-tm-floor-pg|addon-sql-floor-pg) PORT=6641;;
     *) echo "unknown system $sys"; exit 2;;
   esac
   if port_open "$PORT"; then echo "port $PORT in use: refusing"; exit 1; fi
@@ -112,7 +116,17 @@ start() {
       BASE="http://127.0.0.1:$PORT/scim/v2/demo"
       (cd "$WORKDIR" && exec "$ADDON/.venv/bin/pserve" app.ini) >"$WORKDIR/server.log" 2>&1 &
       SERVER_PID=$!;;
-    addon-pg|addon-pg-jitoff|addon-pg-gunicorn)
+    addon-sql-floor)
+      # The add-on's own statements and nothing else (peers/addon_sql_floor.py), on the
+      # database `make run` prepares, served from the same ini with the app swapped.
+      mkdir -p "$WORKDIR/var"
+      addon_ini "$ADDON/development.ini" "$WORKDIR/app.ini" "$PORT"
+      addon_prepare
+      sql_floor_ini
+      BASE="http://127.0.0.1:$PORT/scim/v2/demo"
+      (cd "$WORKDIR" && PYTHONPATH="$HERE" exec "$ADDON/.venv/bin/pserve" app.ini) >"$WORKDIR/server.log" 2>&1 &
+      SERVER_PID=$!;;
+    addon-pg|addon-pg-jitoff|addon-pg-gunicorn|addon-sql-floor-pg)
       PGDB="perf_addon_$$_$RANDOM"
       "${PSQL[@]}" -c "CREATE DATABASE $PGDB"
       # addon-pg-jitoff: the same with JIT off for the database, for comparison.
@@ -123,13 +137,14 @@ start() {
       export SCIM_PUBLIC_URL="http://127.0.0.1:$PORT"
       addon_prepare
       BASE="http://127.0.0.1:$PORT/scim/v2/demo"
+      [[ $sys == addon-sql-floor-pg ]] && sql_floor_ini
       if [[ $sys == addon-pg-gunicorn ]]; then
         # The multi-process set-up the README recommends for a multi-core host: gunicorn
         # reading the same ini, one worker per core, a few threads each.
         (cd "$WORKDIR" && exec "$ADDON/.venv/bin/gunicorn" --paste app.ini --bind "127.0.0.1:$PORT" \
           --workers "${ADDON_WORKERS:-2}" --worker-class gthread --threads "${ADDON_THREADS:-4}") >"$WORKDIR/server.log" 2>&1 &
       else
-        (cd "$WORKDIR" && exec "$ADDON/.venv/bin/pserve" app.ini) >"$WORKDIR/server.log" 2>&1 &
+        (cd "$WORKDIR" && PYTHONPATH="$HERE" exec "$ADDON/.venv/bin/pserve" app.ini) >"$WORKDIR/server.log" 2>&1 &
       fi
       SERVER_PID=$!;;
     django-scim2|django-scim2-gunicorn)
@@ -209,6 +224,8 @@ run_one() {  # sys n stem phases
   start "$sys"
   if [[ $sys == pyramid-floor* ]]; then
     bench "$sys" "$stem" --phases get-c1,get --synthetic-ids "$n" --gets 2000
+  elif [[ $sys == addon-sql-floor* ]]; then
+    bench "$sys" "$stem" --users "$n" --phases seed,lookup-c1,get-c1,lookup,lookup-ci,lookup-miss,get,deactivate,conflict
   elif [[ $sys == pyramid-tm-floor* ]]; then
     # the stack floors also create, deactivate and refuse duplicates (peers/pyramid_tm_floor.py)
     bench "$sys" "$stem" --users "$n" --phases seed,get-c1,get,deactivate,conflict --gets 2000
