@@ -95,8 +95,9 @@ class UserService(ProvisioningService):
 
         The operations run on the resource as a dict; the result then goes the way of a PUT.
         """
-        patched = apply_patch(USER, to_resource(user, location=""), parse_patch(USER, body))
-        return self._write(user, deserialize_resource(USER, patched))
+        before = to_resource(user, location="")
+        patched = apply_patch(USER, before, parse_patch(USER, body))
+        return self._write(user, deserialize_resource(USER, patched), before)
 
     def delete(self, user: UserRecord) -> None:
         """DELETE /Users/{id} (RFC 7644 §3.6): the SCIM resource goes, the HQ person stays, inactive."""
@@ -108,11 +109,12 @@ class UserService(ProvisioningService):
         # Its values and memberships go with it (ON DELETE CASCADE).
         self._require_row(self.db.connection().execute(_DELETE_USER, {"pk": user.pk}))
 
-    def _write(self, user: UserRecord, resource: dict) -> UserRecord:
+    def _write(self, user: UserRecord, resource: dict, before: dict | None = None) -> UserRecord:
         """Store a validated resource over ``user``; the host and licensing follow.
 
         Core statements on the loaded record, as ``create`` does: one UPDATE of the user's
         columns, and the values only when they changed. Okta's deactivation is this path.
+        ``before`` is ``user`` as a resource, when the caller has built it already.
         """
         columns = _columns_from(resource)
         value_rows = _value_rows(resource)
@@ -120,7 +122,7 @@ class UserService(ProvisioningService):
         values_changed = value_rows != _current_value_rows(user)
         if not changed_columns and not values_changed:
             return user  # nothing to do: the version (and ETag) stays
-        changes = audit.diff(to_resource(user, location=""), resource)
+        changes = audit.diff(before or to_resource(user, location=""), resource)
         if "user_name" in changed_columns:
             USER_NAME.check(self.db, user.instance_id, columns["user_name"], user.pk)
             changed_columns["user_name_ci"] = user_name_key(columns["user_name"])
