@@ -14,7 +14,7 @@
 #
 # Run it from the project root (or set ADDON=path). SYSTEMS: addon-sqlite addon-pg addon-pg-gunicorn scim2-server-waitress
 # django-scim2 django-scim2-gunicorn pyramid-floor pyramid-floor-gunicorn pyramid-tm-floor pyramid-tm-floor-pg
-# addon-sql-floor addon-sql-floor-pg.
+# addon-sql-floor addon-sql-floor-pg addon-sql-floor-pg-gunicorn.
 # Env: RESULTS (${TMPDIR:-/tmp}/peers-bench-results), PG_URL_BASE (postgresql+psycopg://postgres@127.0.0.1:5432),
 #      BENCH_CONCURRENCY (4), BENCH_THREADS (4, the peers' waitress threads), C1 (500 one-connection requests).
 # Ports 6631-6641 on 127.0.0.1 only. Every server starts fresh (empty database) and is stopped by its PID;
@@ -38,7 +38,8 @@ export PYTHONDONTWRITEBYTECODE=1
 export PYTHONWARNINGS="ignore:pkg_resources is deprecated as an API"
 mkdir -p "$RESULTS"
 ALL_SYSTEMS=(addon-sqlite addon-pg addon-pg-gunicorn scim2-server-waitress django-scim2 django-scim2-gunicorn pyramid-floor
-             pyramid-floor-gunicorn pyramid-tm-floor pyramid-tm-floor-pg addon-sql-floor addon-sql-floor-pg)
+             pyramid-floor-gunicorn pyramid-tm-floor pyramid-tm-floor-pg addon-sql-floor addon-sql-floor-pg
+             addon-sql-floor-pg-gunicorn)
 
 SERVER_PID=""; WORKDIR=""; PGDB=""; TOKEN=""
 cleanup() {
@@ -101,7 +102,7 @@ start() {
     addon-sqlite) PORT=6636;; addon-pg) PORT=6637;; addon-pg-jitoff) PORT=6638;; addon-pg-gunicorn) PORT=6639;;
     django-scim2) PORT=6631;; scim2-server-waitress) PORT=6632;; pyramid-floor) PORT=6633;;
     django-scim2-gunicorn) PORT=6634;; pyramid-floor-gunicorn) PORT=6635;;
-    pyramid-tm-floor|addon-sql-floor) PORT=6640;; pyramid-tm-floor-pg|addon-sql-floor-pg) PORT=6641;;
+    pyramid-tm-floor|addon-sql-floor) PORT=6640;; pyramid-tm-floor-pg|addon-sql-floor-pg|addon-sql-floor-pg-gunicorn) PORT=6641;;
     *) echo "unknown system $sys"; exit 2;;
   esac
   if port_open "$PORT"; then echo "port $PORT in use: refusing"; exit 1; fi
@@ -126,7 +127,7 @@ start() {
       BASE="http://127.0.0.1:$PORT/scim/v2/demo"
       (cd "$WORKDIR" && PYTHONPATH="$HERE" exec "$ADDON/.venv/bin/pserve" app.ini) >"$WORKDIR/server.log" 2>&1 &
       SERVER_PID=$!;;
-    addon-pg|addon-pg-jitoff|addon-pg-gunicorn|addon-sql-floor-pg)
+    addon-pg|addon-pg-jitoff|addon-pg-gunicorn|addon-sql-floor-pg|addon-sql-floor-pg-gunicorn)
       PGDB="perf_addon_$$_$RANDOM"
       "${PSQL[@]}" -c "CREATE DATABASE $PGDB"
       # addon-pg-jitoff: the same with JIT off for the database, for comparison.
@@ -137,11 +138,11 @@ start() {
       export SCIM_PUBLIC_URL="http://127.0.0.1:$PORT"
       addon_prepare
       BASE="http://127.0.0.1:$PORT/scim/v2/demo"
-      [[ $sys == addon-sql-floor-pg ]] && sql_floor_ini
-      if [[ $sys == addon-pg-gunicorn ]]; then
+      [[ $sys == addon-sql-floor-pg* ]] && sql_floor_ini
+      if [[ $sys == *-gunicorn ]]; then
         # The multi-process set-up the README recommends for a multi-core host: gunicorn
         # reading the same ini, one worker per core, a few threads each.
-        (cd "$WORKDIR" && exec "$ADDON/.venv/bin/gunicorn" --paste app.ini --bind "127.0.0.1:$PORT" \
+        (cd "$WORKDIR" && PYTHONPATH="$HERE" exec "$ADDON/.venv/bin/gunicorn" --paste app.ini --bind "127.0.0.1:$PORT" \
           --workers "${ADDON_WORKERS:-2}" --worker-class gthread --threads "${ADDON_THREADS:-4}") >"$WORKDIR/server.log" 2>&1 &
       else
         (cd "$WORKDIR" && PYTHONPATH="$HERE" exec "$ADDON/.venv/bin/pserve" app.ini) >"$WORKDIR/server.log" 2>&1 &
