@@ -16,7 +16,8 @@
 # django-scim2 django-scim2-gunicorn pyramid-floor pyramid-floor-gunicorn pyramid-tm-floor pyramid-tm-floor-pg
 # addon-sql-floor addon-sql-floor-pg addon-sql-floor-pg-gunicorn.
 # Env: RESULTS (${TMPDIR:-/tmp}/peers-bench-results), PG_URL_BASE (postgresql+psycopg://postgres@127.0.0.1:5432),
-#      BENCH_CONCURRENCY (4), BENCH_THREADS (4, the peers' waitress threads), C1 (500 one-connection requests).
+#      BENCH_CONCURRENCY (4), BENCH_THREADS (4, the peers' waitress threads), C1 (500 one-connection requests),
+#      BENCH_ARGS (more scim_bench.py arguments for every system, e.g. "--misses 2000").
 # Ports 6631-6641 on 127.0.0.1 only. Every server starts fresh (empty database) and is stopped by its PID;
 # every PostgreSQL database made here is called perf_* and dropped after its run.
 # The add-on is started as `make run` starts it: `alembic -c INI upgrade head`, `alembic -c INI -n scim_alembic
@@ -212,7 +213,7 @@ bench() {  # sys stem extra-args...
   local tokarg=()
   [[ -n "$TOKEN" ]] && tokarg=(--token "$TOKEN")
   "$PY" "$HERE/scim_bench.py" --base-url "$BASE" "${tokarg[@]}" --label "$sys" --concurrency "$CONC" \
-    --phase-timeout "$PHASE_TIMEOUT" --c1-requests "${C1:-500}" --json "$RESULTS/$stem.json" --quiet "$@" > "$RESULTS/$stem.txt" 2>&1 \
+    --phase-timeout "$PHASE_TIMEOUT" --c1-requests "${C1:-500}" --json "$RESULTS/$stem.json" --quiet "$@" ${BENCH_ARGS:-} > "$RESULTS/$stem.txt" 2>&1 \
     || { echo "bench failed for $sys"; cat "$RESULTS/$stem.txt"; }
   peak_rss > "$RESULTS/$stem.rss.json"
   cp "$WORKDIR/server.log" "$RESULTS/$stem.server.log" 2>/dev/null || true
