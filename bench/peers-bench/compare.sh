@@ -139,14 +139,15 @@ start() {
       export SCIM_PUBLIC_URL="http://127.0.0.1:$PORT"
       addon_prepare
       BASE="http://127.0.0.1:$PORT/scim/v2/demo"
-      [[ $sys == addon-sql-floor-pg* ]] && sql_floor_ini
+      local floor_path=""  # where `peers.` imports from, for the SQL floor only
+      [[ $sys == addon-sql-floor-pg* ]] && { sql_floor_ini; floor_path=$HERE; }
       if [[ $sys == *-gunicorn ]]; then
         # The multi-process set-up the README recommends for a multi-core host: gunicorn
         # reading the same ini, one worker per core, a few threads each.
-        (cd "$WORKDIR" && PYTHONPATH="$HERE" exec "$ADDON/.venv/bin/gunicorn" --paste app.ini --bind "127.0.0.1:$PORT" \
+        (cd "$WORKDIR" && PYTHONPATH="$floor_path" exec "$ADDON/.venv/bin/gunicorn" --paste app.ini --bind "127.0.0.1:$PORT" \
           --workers "${ADDON_WORKERS:-2}" --worker-class gthread --threads "${ADDON_THREADS:-4}") >"$WORKDIR/server.log" 2>&1 &
       else
-        (cd "$WORKDIR" && PYTHONPATH="$HERE" exec "$ADDON/.venv/bin/pserve" app.ini) >"$WORKDIR/server.log" 2>&1 &
+        (cd "$WORKDIR" && PYTHONPATH="$floor_path" exec "$ADDON/.venv/bin/pserve" app.ini) >"$WORKDIR/server.log" 2>&1 &
       fi
       SERVER_PID=$!;;
     django-scim2|django-scim2-gunicorn)
