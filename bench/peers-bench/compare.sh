@@ -86,7 +86,8 @@ addon_ini() {  # src dst port
       -e "s/^scim.rate_limit_unauthenticated_per_minute = .*/scim.rate_limit_unauthenticated_per_minute =/" "$1" > "$2"
 }
 
-# after addon_prepare (whose commands load the add-on's app): the same ini serving addon_sql_floor
+# The SQL floor (peers/addon_sql_floor.py) on the database the add-on's commands prepared,
+# served from the same ini with the app swapped; after addon_prepare, whose commands load the app.
 sql_floor_ini() { sed -i "s/^use = egg:livepreso_scim_addon$/use = call:peers.addon_sql_floor:make_app/" "$WORKDIR/app.ini"; }
 
 # the add-on's start-up as `make run` does it: both migration histories, then the demo
@@ -111,22 +112,14 @@ start() {
   TOKEN=""
   local pb="$HERE/peers"
   case "$sys" in
-    addon-sqlite)
+    addon-sqlite|addon-sql-floor)
       mkdir -p "$WORKDIR/var"
       addon_ini "$ADDON/development.ini" "$WORKDIR/app.ini" "$PORT"
       addon_prepare
       BASE="http://127.0.0.1:$PORT/scim/v2/demo"
-      (cd "$WORKDIR" && exec "$ADDON/.venv/bin/pserve" app.ini) >"$WORKDIR/server.log" 2>&1 &
-      SERVER_PID=$!;;
-    addon-sql-floor)
-      # The add-on's own statements and nothing else (peers/addon_sql_floor.py), on the
-      # database `make run` prepares, served from the same ini with the app swapped.
-      mkdir -p "$WORKDIR/var"
-      addon_ini "$ADDON/development.ini" "$WORKDIR/app.ini" "$PORT"
-      addon_prepare
-      sql_floor_ini
-      BASE="http://127.0.0.1:$PORT/scim/v2/demo"
-      (cd "$WORKDIR" && PYTHONPATH="$HERE" exec "$ADDON/.venv/bin/pserve" app.ini) >"$WORKDIR/server.log" 2>&1 &
+      local floor_path=""  # where `peers.` imports from, for the SQL floor only
+      [[ $sys == addon-sql-floor ]] && { sql_floor_ini; floor_path=$HERE; }
+      (cd "$WORKDIR" && PYTHONPATH="$floor_path" exec "$ADDON/.venv/bin/pserve" app.ini) >"$WORKDIR/server.log" 2>&1 &
       SERVER_PID=$!;;
     addon-pg|addon-pg-jitoff|addon-pg-gunicorn|addon-sql-floor-pg|addon-sql-floor-pg-gunicorn)
       PGDB="perf_addon_$$_$RANDOM"
