@@ -105,11 +105,12 @@ class ScimUser(Base):
         """Only an explicit ``active: false`` deactivates (RFC 7643 §4.1.1)."""
         return self.active is not False
 
+    #: Loaded only if asked for: users are read and written as rows (models/reading.py,
+    #: services/users.py); the ORM entity serves the SSO sign-in, which needs none of them.
     values: Mapped[list[ScimUserValue]] = relationship(
         back_populates="user",
         cascade="all, delete-orphan",
         order_by="ScimUserValue.position",
-        lazy="selectin",
         passive_deletes=True,
     )
 

@@ -24,7 +24,9 @@ import webtest
 from sqlalchemy import select
 
 from livepreso_scim_addon.models.scim import ScimSso, ScimUser
+from livepreso_scim_addon.services.sso import match_user
 from tests.common import factories
+from tests.common.db import statements_sent
 from tests.common.factories import link_subject, make_hq_user
 from tests.common.hq import sign_in
 from tests.common.oidc import HAND_MADE_CLIENT, HandMadeProvider, make_key
@@ -378,3 +380,14 @@ def test_sso_cookies_are_secure_over_https(app, hand_made, jane):
     cookies = {value.split("=", 1)[0]: value.lower() for header, value in landed.headerlist if header == "Set-Cookie"}
     assert "secure" in cookies["hq_session"]
     assert "secure" in cookies["scim_sso_state"] and "max-age=0" in cookies["scim_sso_state"]  # its deletion
+
+
+def test_matching_a_sign_in_reads_the_user_alone_in_one_statement(app, scim, tenant, dbsession, engine):
+    """The sign-in needs the user's row, not its emails or addresses: one statement."""
+    user = scim.post("Users", okta_user("ann@example.com")).json
+    link_subject(app, user["id"], "00u-ann")
+    dbsession.expire_all()
+    with statements_sent(engine) as sent:
+        matched = match_user(dbsession, tenant.id, {"sub": "00u-ann"})
+    assert matched is not None and matched.id == user["id"]
+    assert [s.statement.split()[0] for s in sent] == ["SELECT"], [s.statement for s in sent]
